@@ -1,0 +1,115 @@
+"""TripLedger: volunteer deployments and who pays for them."""
+from __future__ import annotations
+
+import logging.config
+import os
+import secrets
+import sqlite3
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from . import cli, errors, extensions, views
+from .security import init_login
+
+#: Values that must never serve as a production secret.
+_KNOWN_WEAK_SECRETS = {"dev", "secret", "changeme", "change-me", "test", "development"}
+
+
+def create_app(test_config: dict | None = None, instance_path: str | None = None) -> Flask:
+    """Build the app: defaults → instance/config.py → environment → ``test_config``."""
+    app = Flask(__name__, instance_relative_config=True, instance_path=instance_path,
+                template_folder="../templates", static_folder="../static")
+    app.config.from_object("app.config.Config")
+    app.config.from_pyfile("config.py", silent=True)
+    _load_environment(app)
+    if test_config:
+        app.config.update(test_config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    _finish_config(app)
+    _configure_logging(app)
+
+    extensions.db.init_app(app)
+    extensions.migrate.init_app(app, extensions.db,
+                                directory=str(Path(app.root_path).parent / "migrations"),
+                                render_as_batch=True, compare_type=True)
+    extensions.csrf.init_app(app)
+    extensions.limiter.init_app(app)
+    init_login(app)
+    views.register_blueprints(app)
+    errors.init_app(app)
+    cli.init_app(app)
+    return app
+
+
+def _load_environment(app: Flask) -> None:
+    env = os.environ
+    if env.get("DATABASE_URL"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = env["DATABASE_URL"]
+    for name in ("SECRET_KEY", "REDIS_URL"):
+        if env.get(name):
+            app.config[name] = env[name]
+    if env.get("TRIPLEDGER_ENV"):
+        app.config["ENV_NAME"] = env["TRIPLEDGER_ENV"]
+    # Anything else: TRIPLEDGER_<KEY>=value (JSON-decoded where it parses).
+    app.config.from_prefixed_env("TRIPLEDGER")
+
+
+def _finish_config(app: Flask) -> None:
+    cfg = app.config
+    if not cfg.get("SQLALCHEMY_DATABASE_URI"):
+        cfg["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path,
+                                                                     "tripledger.sqlite3")
+    cfg["RATELIMIT_STORAGE_URI"] = cfg.get("REDIS_URL") or "memory://"
+    if cfg["ENV_NAME"] == "development":
+        cfg["SESSION_COOKIE_SECURE"] = cfg["REMEMBER_COOKIE_SECURE"] = False
+        if not cfg.get("SECRET_KEY"):
+            cfg["SECRET_KEY"] = _instance_secret(app)
+    elif not cfg.get("TESTING"):
+        _refuse_unsafe_production(app)
+
+
+def _instance_secret(app: Flask) -> str:
+    """A random secret kept in instance/secret_key, for development only."""
+    path = Path(app.instance_path) / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _refuse_unsafe_production(app: Flask) -> None:
+    secret = app.config.get("SECRET_KEY") or ""
+    if secret.lower() in _KNOWN_WEAK_SECRETS or len(secret) < 32:
+        raise RuntimeError("SECRET_KEY is missing or weak: set SECRET_KEY to at least 32 random "
+                           "characters (python -c 'import secrets; print(secrets.token_hex(32))'),"
+                           " or TRIPLEDGER_ENV=development on your own machine.")
+    if app.debug:
+        raise RuntimeError("Debug mode is on in production: unset FLASK_DEBUG.")
+
+
+def _configure_logging(app: Flask) -> None:
+    logging.config.dictConfig({
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+        "handlers": {"stdout": {"class": "logging.StreamHandler", "formatter": "plain",
+                                "stream": "ext://sys.stdout"}},
+        "root": {"level": app.config["LOG_LEVEL"], "handlers": ["stdout"]},
+    })
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
+    """SQLite: enforce foreign keys, let readers and a writer work at once, wait for locks."""
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute("PRAGMA busy_timeout = 30000")
+    if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "memory":
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.close()

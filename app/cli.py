@@ -1,0 +1,131 @@
+"""``flask --app wsgi …`` commands (the CLI contract in DESIGN.md).
+
+Each command calls the same services as the views, then commits once. A domain error is
+printed as a plain message with exit status 1 and nothing is written.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from functools import wraps
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from .extensions import db
+from .models import Role
+from .services import accounts, audit, demo, deployments
+from .services.errors import DomainError
+
+ROLE_CHOICE = click.Choice([r.value for r in Role])
+
+
+def commits(command):
+    """Commit when the command returns; on a domain error roll back and exit 1."""
+    @wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            result = command(*args, **kwargs)
+        except DomainError as exc:
+            db.session.rollback()
+            raise click.ClickException(exc.message) from exc
+        db.session.commit()
+        return result
+    return wrapper
+
+
+users_cli = AppGroup("users", help="Accounts and API tokens.")
+deployments_cli = AppGroup("deployments", help="Deployments.")
+placements_cli = AppGroup("placements", help="Spots per state.")
+demo_cli = AppGroup("demo", help="Demo data.")
+audit_cli = AppGroup("audit", help="The audit chain.")
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.option("--role", type=ROLE_CHOICE, required=True)
+@click.option("--name", "full_name", help="Full name (defaults to the part before the @).")
+@commits
+def users_create(email: str, role: str, full_name: str | None):
+    """Create an account; the password comes from TRIPLEDGER_PASSWORD or a prompt."""
+    password = os.environ.get("TRIPLEDGER_PASSWORD") or click.prompt(
+        "Password", hide_input=True, confirmation_prompt=True)
+    user = accounts.create_user(db.session, email=email, role=Role(role),
+                                full_name=full_name or email.split("@")[0], password=password,
+                                actor=None)
+    click.echo(f"Created {user.email} ({user.role.value}).")
+
+
+@users_cli.command("token")
+@click.argument("email")
+@commits
+def users_token(email: str):
+    """Print a new API token for EMAIL."""
+    user = accounts.get_user(db.session, email)
+    click.echo(accounts.issue_token(db.session, user, actor=None))
+
+
+@users_cli.command("tokens")
+@click.option("--role", type=ROLE_CHOICE, required=True)
+@commits
+def users_tokens(role: str):
+    """Print "email,token" for every active user of ROLE (new tokens)."""
+    for email, token in accounts.issue_tokens_for_role(db.session, Role(role), actor=None):
+        click.echo(f"{email},{token}")
+
+
+@deployments_cli.command("create")
+@click.argument("slug")
+@click.option("--name", required=True)
+@click.option("--state", "states", multiple=True, metavar="STATE:SPOTS",
+              help="A placement, e.g. --state NC:25 (repeat for more states).")
+@click.option("--approval", is_flag=True, help="Sign-ups need an organiser's approval.")
+@click.option("--no-waitlist", is_flag=True, help="Refuse claims when a state is full.")
+@click.option("--starts", type=click.DateTime(["%Y-%m-%d"]), help="First day (default today).")
+@click.option("--ends", type=click.DateTime(["%Y-%m-%d"]), help="Last day (default +30 days).")
+@commits
+def deployments_create(slug, name, states, approval, no_waitlist, starts, ends):
+    """Create a deployment, open for sign-ups."""
+    created = deployments.create_deployment(
+        db.session, slug=slug, name=name, actor=None,
+        spots=deployments.parse_state_spots(list(states)), requires_approval=approval,
+        keeps_waitlist=not no_waitlist, starts_on=starts.date() if starts else None,
+        ends_on=ends.date() if ends else None)
+    click.echo(f"Created {created.slug} with {len(states)} placement(s).")
+
+
+@placements_cli.command("set")
+@click.argument("slug")
+@click.argument("state")
+@click.option("--capacity", type=click.IntRange(min=0), required=True)
+@commits
+def placements_set(slug: str, state: str, capacity: int):
+    """Create a state's placement or change its capacity."""
+    found = deployments.get_deployment(db.session, slug)
+    placement = deployments.set_capacity(db.session, found, state, capacity, actor=None)
+    click.echo(f"{found.slug} {placement.state_code}: capacity {placement.capacity}.")
+
+
+@demo_cli.command("load")
+@commits
+def demo_load():
+    """Load the demo deployment (safe to run again) and print the demo logins."""
+    summary = demo.load_demo(db.session)
+    click.echo(summary.describe())
+
+
+@audit_cli.command("verify")
+def audit_verify():
+    """Exit 0 if the audit chain is intact, else name the first bad event and exit 1."""
+    check = audit.verify_chain(db.session)
+    if check.ok:
+        click.echo(f"Audit chain intact: {check.events} events, head {check.head_hash}.")
+        return
+    click.echo(f"Audit chain BROKEN at event {check.first_bad_seq}: {check.problem}.", err=True)
+    sys.exit(1)
+
+
+def init_app(app: Flask) -> None:
+    for group in (users_cli, deployments_cli, placements_cli, demo_cli, audit_cli):
+        app.cli.add_command(group)

@@ -1,0 +1,39 @@
+"""Configuration defaults.
+
+Loaded first; the instance folder's ``config.py`` and then the environment override them
+(see ``create_app``). Only safe defaults live here: no secret, no debug.
+"""
+from datetime import timedelta
+
+
+class Config:
+    #: ``production`` (default) refuses to start without a real secret; ``development`` makes one.
+    ENV_NAME = "production"
+    SECRET_KEY = None
+    #: None means "SQLite file in the instance folder" (filled in by create_app).
+    SQLALCHEMY_DATABASE_URI = None
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+
+    SESSION_COOKIE_SECURE = True
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = True
+    REMEMBER_COOKIE_HTTPONLY = True
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+
+    WTF_CSRF_TIME_LIMIT = 3600 * 8
+    MAX_CONTENT_LENGTH = 20 * 1024 * 1024
+
+    #: Flask-Limiter: shared across instances when REDIS_URL is set.
+    REDIS_URL = None
+    RATELIMIT_ENABLED = True
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_RATE_LIMIT = "10 per minute"
+
+    #: Argon2id cost. RFC 9106's second recommended option (64 MiB, t=3) is the default.
+    ARGON2_TIME_COST = 3
+    ARGON2_MEMORY_COST = 64 * 1024
+    ARGON2_PARALLELISM = 4
+    PASSWORD_MIN_LENGTH = 12
+
+    LOG_LEVEL = "INFO"

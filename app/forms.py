@@ -1,0 +1,82 @@
+"""Browser forms. Every one carries a CSRF token (FlaskForm + the global CSRFProtect)."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (BooleanField, DateField, EmailField, HiddenField, IntegerField,
+                     PasswordField, SelectField, StringField, SubmitField)
+from wtforms.validators import EqualTo, InputRequired, Length, NumberRange, Optional
+
+from .models import Role
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class BaseForm(FlaskForm):
+    """Strips surrounding white space from every text field."""
+
+    class Meta:
+        def bind_field(self, form, unbound_field, options):
+            filters = [_strip, *unbound_field.kwargs.get("filters", [])]
+            return unbound_field.bind(form=form, filters=filters, **options)
+
+    def apply_domain_error(self, exc) -> bool:
+        """Show a service's error under its field; False when it names no field of this form."""
+        field = getattr(self, exc.field, None) if exc.field else None
+        if field is None:
+            return False
+        field.errors = [*field.errors, exc.message] if isinstance(field.errors, list) \
+            else [exc.message]
+        return True
+
+
+class ConfirmForm(BaseForm):
+    """A button that changes something: POST with a CSRF token and nothing else."""
+    submit = SubmitField("Confirm")
+
+
+class LoginForm(BaseForm):
+    email = EmailField("Email", validators=[InputRequired(), Length(max=254)])
+    password = PasswordField("Password", validators=[InputRequired(), Length(max=200)])
+    next = HiddenField()
+    submit = SubmitField("Log in")
+
+
+class RegisterForm(BaseForm):
+    full_name = StringField("Full name", validators=[InputRequired(), Length(max=200)])
+    email = EmailField("Email", validators=[InputRequired(), Length(max=254)])
+    password = PasswordField("Password", validators=[InputRequired(), Length(max=200)],
+                             description="At least 12 characters; a few words work well.")
+    confirm = PasswordField("Repeat password",
+                            validators=[InputRequired(), EqualTo("password", "The passwords differ.")])
+    submit = SubmitField("Create account")
+
+
+class DeploymentForm(BaseForm):
+    slug = StringField("Short name (in links)", validators=[InputRequired(), Length(max=64)],
+                       description="Lower-case letters, digits and hyphens, e.g. us-2024-general.")
+    name = StringField("Name", validators=[InputRequired(), Length(max=200)])
+    sending_organisation = StringField("Sending organisation", validators=[Length(max=200)])
+    receiving_committee = StringField("Receiving campaign or committee",
+                                      validators=[Length(max=200)])
+    election = StringField("Election", validators=[Length(max=100)],
+                           description='For example "2024 general".')
+    starts_on = DateField("Starts on", validators=[InputRequired()])
+    ends_on = DateField("Ends on", validators=[InputRequired()])
+    spots = StringField("Spots per state", validators=[Optional(), Length(max=500)],
+                        description="For example: NC:25 PA:10")
+    requires_approval = BooleanField("Sign-ups need an organiser's approval")
+    keeps_waitlist = BooleanField("Keep a waitlist when a state is full", default=True)
+    submit = SubmitField("Create deployment")
+
+
+class CapacityForm(BaseForm):
+    capacity = IntegerField("Capacity", validators=[InputRequired(), NumberRange(min=0, max=10000)])
+    submit = SubmitField("Save")
+
+
+class RoleForm(BaseForm):
+    role = SelectField("Role", choices=[(r.value, r.label) for r in Role])
+    submit = SubmitField("Change role")
+

@@ -1,0 +1,13 @@
+"""All models, importable from ``app.models``."""
+from .accounts import ApiToken, User
+from .audit import GENESIS_HASH, AuditEvent, AuditHead
+from .compliance import Finding, FindingReview
+from .deployments import Deployment, Placement, Signup, Volunteer
+from .enums import *  # noqa: F401,F403 — the vocabularies travel with the models
+from .housing import Accommodation, Stay
+from .ledger import Cost, ExchangeRate, Payer
+from .reports import Report
+
+__all__ = ["Accommodation", "ApiToken", "AuditEvent", "AuditHead", "Cost", "Deployment",
+           "ExchangeRate", "Finding", "FindingReview", "GENESIS_HASH", "Payer", "Placement",
+           "Report", "Signup", "Stay", "User", "Volunteer"]

@@ -1,0 +1,97 @@
+"""Who pays, what was paid, and the exchange rates that turn it into US dollars."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .enums import CostCategory, CostOrigin, OrganisationType, PayerKind, enum_column
+from .types import Money, Rate, UTCDateTime, utcnow
+
+
+class Payer(db.Model):
+    """Someone who pays for, or arranges, things of value. Kept per deployment."""
+
+    __tablename__ = "payers"
+    __table_args__ = (
+        UniqueConstraint("deployment_id", "name"),
+        CheckConstraint("country IS NULL OR length(country) = 2", name="country_alpha2"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deployment_id: Mapped[int] = mapped_column(ForeignKey("deployments.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[PayerKind] = mapped_column(enum_column(PayerKind, "payer_kind"))
+    #: Only for US organisations: a corporation, union or federal contractor is a prohibited source.
+    organisation_type: Mapped[OrganisationType | None] = mapped_column(
+        enum_column(OrganisationType, "organisation_type"))
+    country: Mapped[str | None] = mapped_column(String(2))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ExchangeRate(db.Model):
+    """How many US dollars one unit of a currency was worth on a day, and where that came from."""
+
+    __tablename__ = "exchange_rates"
+    __table_args__ = (
+        UniqueConstraint("currency", "rate_on"),
+        CheckConstraint("usd_per_unit > 0", name="rate_positive"),
+        CheckConstraint("length(currency) = 3", name="currency_iso4217"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    rate_on: Mapped[date]
+    usd_per_unit: Mapped[Decimal] = mapped_column(Rate())
+    source: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Cost(db.Model):
+    """One thing of value given to or for a volunteer, with who paid and who arranged it."""
+
+    __tablename__ = "costs"
+    __table_args__ = (
+        CheckConstraint("amount >= 0", name="amount_nonnegative"),
+        CheckConstraint("amount_usd >= 0", name="amount_usd_nonnegative"),
+        CheckConstraint("length(currency) = 3", name="currency_iso4217"),
+        # Lines derived from a stay point at it; no other line does.
+        CheckConstraint("(origin = 'stay') = (stay_id IS NOT NULL)", name="stay_origin"),
+        CheckConstraint("reimbursed_on IS NULL OR reimbursed", name="reimbursed_date"),
+        Index("ix_costs_deployment_volunteer", "deployment_id", "volunteer_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deployment_id: Mapped[int] = mapped_column(ForeignKey("deployments.id"))
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id"))
+    category: Mapped[CostCategory] = mapped_column(enum_column(CostCategory, "cost_category"))
+    description: Mapped[str] = mapped_column(String(500), default="")
+    amount: Mapped[Decimal] = mapped_column(Money())
+    currency: Mapped[str] = mapped_column(String(3))
+    amount_usd: Mapped[Decimal] = mapped_column(Money())
+    #: The rate applied (None for USD lines or a USD value given by hand).
+    usd_per_unit: Mapped[Decimal | None] = mapped_column(Rate())
+    exchange_rate_id: Mapped[int | None] = mapped_column(ForeignKey("exchange_rates.id"))
+    incurred_on: Mapped[date]
+    payer_id: Mapped[int] = mapped_column(ForeignKey("payers.id"), index=True)
+    #: Who organised it; not necessarily who paid (a foreign party may arrange what others pay).
+    arranged_by_id: Mapped[int | None] = mapped_column(ForeignKey("payers.id"))
+    paid_to: Mapped[str] = mapped_column(String(200), default="")
+    #: Given in the host's own residence (home hospitality).
+    in_residence: Mapped[bool] = mapped_column(default=False)
+    reimbursed: Mapped[bool] = mapped_column(default=False)
+    reimbursed_on: Mapped[date | None]
+    evidence_ref: Mapped[str] = mapped_column(String(200), default="")
+    origin: Mapped[CostOrigin] = mapped_column(enum_column(CostOrigin, "cost_origin"),
+                                               default=CostOrigin.MANUAL)
+    stay_id: Mapped[int | None] = mapped_column(ForeignKey("stays.id"), index=True)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    volunteer: Mapped["Volunteer"] = relationship()  # noqa: F821
+    payer: Mapped[Payer] = relationship(foreign_keys=[payer_id])
+    arranged_by: Mapped[Payer | None] = relationship(foreign_keys=[arranged_by_id])

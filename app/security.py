@@ -1,0 +1,72 @@
+"""Who is asking: session login, role gates and safe redirects."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Flask, abort, jsonify, redirect, request, url_for
+from flask_login import current_user
+
+from .extensions import db, login_manager
+from .models import Role, User
+from .services import audit
+
+
+def init_login(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in to see that page."
+    login_manager.login_message_category = "info"
+    # "strong" drops the session when the client changes identifier (IP + user agent).
+    login_manager.session_protection = "basic"
+
+    @app.before_request
+    def _attribute_changes_to_user():
+        if current_user.is_authenticated:
+            audit.act_as(db.session, current_user)
+
+
+@login_manager.user_loader
+def _load_user(login_id: str) -> User | None:
+    user_id, _, nonce = login_id.partition(":")
+    if not user_id.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.is_active or user.session_nonce != nonce:
+        return None
+    return user
+
+
+@login_manager.unauthorized_handler
+def _unauthorized():
+    if request.blueprint == "api":
+        return jsonify(error="unauthorized", message="Send a valid API token as "
+                                                     "'Authorization: Bearer TOKEN'."), 401
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
+def gate(bp: Blueprint, *roles: Role) -> None:
+    """Let only logged-in users with one of ``roles`` into every route of ``bp``."""
+    @bp.before_request
+    def _require_role():
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        if current_user.role not in roles:
+            abort(403, "Your account's role does not give access to this page.")
+        return None
+
+
+def safe_next(target: str | None, fallback: str) -> str:
+    """``target`` if it is a path on this site, else ``fallback`` (no open redirects)."""
+    if not target or any(ch in target for ch in "\\\r\n\t") or not target.startswith("/") \
+            or target.startswith("//"):
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return fallback
+    return target
+
+
+def home_for(user) -> str:
+    """Where a user lands after logging in."""
+    return {Role.ADMIN: "admin.users", Role.ORGANISER: "organiser.dashboard",
+            Role.AUDITOR: "auditor.dashboard", Role.VOLUNTEER: "volunteer.home"}[user.role]

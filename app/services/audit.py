@@ -1,0 +1,205 @@
+"""The audit chain: every change to data becomes an event, hash-linked to the one before.
+
+How it works:
+- After each flush, the rows the flush inserted, changed or deleted are turned into pending
+  events (``after_flush``). Services may add their own, more meaningful events with ``record``.
+- Just before commit, the pending events are appended to the chain (``before_commit``): the
+  single ``audit_head`` row is updated first, which takes the write lock on SQLite and a row
+  lock on PostgreSQL, so concurrent transactions append one after the other. Because this is
+  the last lock any transaction takes, it cannot deadlock with the domain's own locks.
+- A rollback throws the pending events away with the changes they describe.
+"""
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import event, inspect, select, update
+from sqlalchemy.orm import Session
+
+from ..models import GENESIS_HASH, AuditEvent, AuditHead
+from ..models.types import utcnow
+
+_PENDING = "audit_pending"
+_ACTOR = "audit_actor"
+SYSTEM_ACTOR = (None, "system")
+
+#: Never written to the chain in clear; the event still says they changed.
+_REDACTED = {"password_hash", "token_hash", "session_nonce"}
+_NOT_AUDITED = (AuditEvent, AuditHead)
+
+
+def act_as(session: Session, actor) -> None:
+    """Attribute the session's next changes to ``actor`` (a User, or None for the system)."""
+    session.info[_ACTOR] = SYSTEM_ACTOR if actor is None else (actor.id, actor.email)
+
+
+def record(session: Session, action: str, entity_type: str, entity_id, data: dict | None = None):
+    """Add an explicit event (e.g. ``signup.claimed``) to the current transaction."""
+    _pending(session).append(_event(session, action, entity_type, entity_id, data or {}))
+
+
+def _pending(session: Session) -> list[dict]:
+    return session.info.setdefault(_PENDING, [])
+
+
+def _event(session, action, entity_type, entity_id, data) -> dict:
+    actor_id, actor_label = session.info.get(_ACTOR, SYSTEM_ACTOR)
+    return {"actor_id": actor_id, "actor_label": actor_label, "action": action,
+            "entity_type": entity_type, "entity_id": str(entity_id), "data": data}
+
+
+def _plain(value):
+    """A JSON-safe, exact form of a column value."""
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    return value
+
+
+def _columns(obj) -> list[str]:
+    return [attr.key for attr in inspect(obj).mapper.column_attrs]
+
+
+def _snapshot(obj) -> dict:
+    return {key: "[redacted]" if key in _REDACTED else _plain(getattr(obj, key))
+            for key in _columns(obj)}
+
+
+def _changes(obj) -> dict:
+    state = inspect(obj)
+    changes = {}
+    for key in _columns(obj):
+        history = state.attrs[key].history
+        if not history.has_changes():
+            continue
+        before = history.deleted[0] if history.deleted else None
+        after = history.added[0] if history.added else None
+        if before == after:
+            continue
+        if key in _REDACTED:
+            changes[key] = "[redacted]"
+        else:
+            changes[key] = [_plain(before), _plain(after)]
+    return changes
+
+
+def _identity(obj) -> str:
+    state = inspect(obj)
+    return ":".join(str(v) for v in state.mapper.primary_key_from_instance(obj))
+
+
+@event.listens_for(Session, "after_flush")
+def _collect_flushed_changes(session: Session, flush_context) -> None:
+    pending = _pending(session)
+    for obj in session.new:
+        if not isinstance(obj, _NOT_AUDITED):
+            pending.append(_event(session, "create", obj.__tablename__, _identity(obj),
+                                  _snapshot(obj)))
+    for obj in session.dirty:
+        if isinstance(obj, _NOT_AUDITED) or not session.is_modified(obj):
+            continue
+        changes = _changes(obj)
+        if changes:
+            pending.append(_event(session, "update", obj.__tablename__, _identity(obj), changes))
+    for obj in session.deleted:
+        if not isinstance(obj, _NOT_AUDITED):
+            pending.append(_event(session, "delete", obj.__tablename__, _identity(obj),
+                                  _snapshot(obj)))
+
+
+@event.listens_for(Session, "before_commit")
+def _append_to_chain(session: Session) -> None:
+    session.flush()  # collect what is still unflushed
+    pending = session.info.pop(_PENDING, None)
+    if not pending:
+        return
+    seq, prev_hash = _lock_head(session)
+    for item in pending:
+        seq += 1
+        occurred_at = utcnow()
+        digest = event_hash(seq=seq, prev_hash=prev_hash, occurred_at=occurred_at, **item)
+        session.add(AuditEvent(seq=seq, occurred_at=occurred_at, prev_hash=prev_hash,
+                               hash=digest, **item))
+        prev_hash = digest
+    session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=seq, hash=prev_hash))
+    session.flush()
+
+
+@event.listens_for(Session, "after_rollback")
+def _discard_pending(session: Session) -> None:
+    session.info.pop(_PENDING, None)
+
+
+def _lock_head(session: Session) -> tuple[int, str]:
+    """Lock the chain head (an UPDATE locks on both databases) and return (seq, hash)."""
+    row = session.execute(
+        update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq)
+        .returning(AuditHead.seq, AuditHead.hash)
+    ).first()
+    if row is None:  # a database made without the initial migration's head row
+        session.add(AuditHead(id=1, seq=0, hash=GENESIS_HASH))
+        session.flush()
+        return 0, GENESIS_HASH
+    return row.seq, row.hash
+
+
+def event_hash(*, seq, prev_hash, occurred_at, actor_id, actor_label, action, entity_type,
+               entity_id, data) -> str:
+    """SHA-256 of the event's canonical JSON, which includes the previous event's hash."""
+    canonical = json.dumps(
+        {"seq": seq, "prev_hash": prev_hash, "occurred_at": occurred_at.isoformat(),
+         "actor_id": actor_id, "actor_label": actor_label, "action": action,
+         "entity_type": entity_type, "entity_id": entity_id, "data": data},
+        sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass
+class ChainCheck:
+    ok: bool
+    events: int
+    head_hash: str
+    first_bad_seq: int | None = None
+    problem: str = ""
+
+
+def verify_chain(session: Session) -> ChainCheck:
+    """Walk the whole chain and report the first event that does not fit."""
+    expected_seq, prev_hash = 1, GENESIS_HASH
+    rows = session.execute(select(AuditEvent).order_by(AuditEvent.seq)
+                           .execution_options(yield_per=1000)).scalars()
+    for ev in rows:
+        if ev.seq != expected_seq:
+            return ChainCheck(False, expected_seq - 1, prev_hash, expected_seq,
+                              f"event {expected_seq} is missing (next found is {ev.seq})")
+        if ev.prev_hash != prev_hash:
+            return ChainCheck(False, expected_seq - 1, prev_hash, ev.seq,
+                              f"event {ev.seq} does not follow event {ev.seq - 1}")
+        digest = event_hash(seq=ev.seq, prev_hash=ev.prev_hash, occurred_at=ev.occurred_at,
+                            actor_id=ev.actor_id, actor_label=ev.actor_label, action=ev.action,
+                            entity_type=ev.entity_type, entity_id=ev.entity_id, data=ev.data)
+        if digest != ev.hash:
+            return ChainCheck(False, expected_seq - 1, prev_hash, ev.seq,
+                              f"event {ev.seq} was altered (its hash does not match its content)")
+        prev_hash = ev.hash
+        expected_seq += 1
+    count = expected_seq - 1
+    head = session.get(AuditHead, 1)
+    if head is not None and (head.seq, head.hash) != (count, prev_hash):
+        return ChainCheck(False, count, prev_hash, count + 1,
+                          f"the chain ends at event {count} but its head says event {head.seq}: "
+                          "events were deleted from the end")
+    return ChainCheck(True, count, prev_hash)
+
+
+def chain_head(session: Session) -> tuple[int, str]:
+    head = session.get(AuditHead, 1)
+    return (head.seq, head.hash) if head else (0, GENESIS_HASH)

@@ -1,0 +1,161 @@
+"""Deployments and their placements (spots per state)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from ..models import (Deployment, DeploymentStatus, Placement, Signup, SignupStatus, User)
+from . import audit
+from .errors import Conflict, NotFound, ValidationFailed
+from .validation import slug as check_slug
+from .validation import state_code
+
+
+def get_deployment(session: Session, slug: str) -> Deployment:
+    """:raises NotFound: no deployment has that slug."""
+    deployment = session.scalar(select(Deployment).where(Deployment.slug == slug))
+    if deployment is None:
+        raise NotFound(f"No deployment called {slug!r}.")
+    return deployment
+
+
+def open_deployments(session: Session) -> list[Deployment]:
+    return list(session.scalars(select(Deployment)
+                                .where(Deployment.status == DeploymentStatus.OPEN)
+                                .order_by(Deployment.starts_on, Deployment.name)))
+
+
+def parse_state_spots(values: list[str]) -> dict[str, int]:
+    """``["NC:25", "PA:10"]`` → ``{"NC": 25, "PA": 10}``.
+
+    :raises ValidationFailed: a value that is not STATE:N
+    """
+    spots: dict[str, int] = {}
+    for value in values:
+        code, sep, number = value.partition(":")
+        if not sep or not number.strip().isdigit():
+            raise ValidationFailed(f"{value!r} is not STATE:SPOTS (e.g. NC:25).", field="state")
+        code = state_code(code)
+        if code in spots:
+            raise ValidationFailed(f"{code} is given twice.", field="state")
+        spots[code] = int(number)
+    return spots
+
+
+def create_deployment(session: Session, *, slug: str, name: str, actor: User | None,
+                      spots: dict[str, int] | None = None, starts_on: date | None = None,
+                      ends_on: date | None = None, requires_approval: bool = False,
+                      keeps_waitlist: bool = True, status: DeploymentStatus = DeploymentStatus.OPEN,
+                      **details) -> Deployment:
+    """Create a deployment with a placement per state in ``spots``.
+
+    Dates default to the next 30 days; each placement's arrival window is the deployment's dates.
+
+    :raises ValidationFailed: bad slug, name or dates
+    :raises Conflict: the slug is taken
+    """
+    audit.act_as(session, actor)
+    slug = check_slug(slug)
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed("Enter a name.", field="name")
+    starts_on = starts_on or date.today()
+    ends_on = ends_on or starts_on + timedelta(days=30)
+    if ends_on < starts_on:
+        raise ValidationFailed("The end date is before the start date.", field="ends_on")
+    if session.scalar(select(Deployment.id).where(Deployment.slug == slug)) is not None:
+        raise Conflict(f"A deployment called {slug!r} already exists.", field="slug")
+    deployment = Deployment(slug=slug, name=name, starts_on=starts_on, ends_on=ends_on,
+                            requires_approval=requires_approval, keeps_waitlist=keeps_waitlist,
+                            status=status, **details)
+    session.add(deployment)
+    session.flush()
+    for code, capacity in (spots or {}).items():
+        set_capacity(session, deployment, code, capacity, actor=actor)
+    return deployment
+
+
+def set_capacity(session: Session, deployment: Deployment, state: str, capacity: int, *,
+                 actor: User | None, base_city: str | None = None) -> Placement:
+    """Create the placement for ``state`` or change its capacity.
+
+    :raises ValidationFailed: a negative capacity or unknown state
+    :raises Conflict: the new capacity is below the spots already held
+    """
+    audit.act_as(session, actor)
+    code = state_code(state)
+    if capacity < 0:
+        raise ValidationFailed("Capacity cannot be negative.", field="capacity")
+    placement = session.scalar(select(Placement).where(Placement.deployment_id == deployment.id,
+                                                       Placement.state_code == code))
+    if placement is None:
+        placement = Placement(deployment=deployment, state_code=code, capacity=capacity,
+                              base_city=base_city or "", arrive_from=deployment.starts_on,
+                              depart_by=deployment.ends_on)
+        session.add(placement)
+    else:
+        held = held_spots(session, placement.id)
+        if capacity < held:
+            raise Conflict(f"{code} already has {held} spots held; the capacity cannot go "
+                           f"below {held}.", field="capacity")
+        placement.capacity = capacity
+        if base_city is not None:
+            placement.base_city = base_city
+    session.flush()
+    return placement
+
+
+def held_spots(session: Session, placement_id: int) -> int:
+    """Sign-ups that use one of the placement's spots (confirmed, pending, offered)."""
+    return session.scalar(select(func.count()).select_from(Signup).where(
+        Signup.placement_id == placement_id,
+        Signup.status.in_([SignupStatus.CONFIRMED, SignupStatus.PENDING_APPROVAL,
+                           SignupStatus.OFFERED])))
+
+
+@dataclass(frozen=True)
+class PlacementStats:
+    """Spots in one state, all counted from the sign-up ledger."""
+    state_code: str
+    base_city: str
+    arrive_from: date
+    depart_by: date
+    capacity: int
+    confirmed: int
+    pending: int
+    offered: int
+    waitlisted: int
+
+    @property
+    def held(self) -> int:
+        return self.confirmed + self.pending + self.offered
+
+    @property
+    def remaining(self) -> int:
+        return max(self.capacity - self.held, 0)
+
+    def as_json(self) -> dict:
+        return {"state": self.state_code, "base_city": self.base_city,
+                "arrive_from": self.arrive_from.isoformat(), "depart_by": self.depart_by.isoformat(),
+                "capacity": self.capacity, "confirmed": self.confirmed, "pending": self.pending,
+                "offered": self.offered, "waitlisted": self.waitlisted, "remaining": self.remaining}
+
+
+def placement_stats(session: Session, deployment: Deployment) -> list[PlacementStats]:
+    """Every placement's numbers in one query."""
+    def count(status: SignupStatus):
+        return func.count(case((Signup.status == status, 1)))
+
+    rows = session.execute(
+        select(Placement, count(SignupStatus.CONFIRMED), count(SignupStatus.PENDING_APPROVAL),
+               count(SignupStatus.OFFERED), count(SignupStatus.WAITLISTED))
+        .outerjoin(Signup, Signup.placement_id == Placement.id)
+        .where(Placement.deployment_id == deployment.id)
+        .group_by(Placement.id)
+        .order_by(Placement.state_code)).all()
+    return [PlacementStats(p.state_code, p.base_city, p.arrive_from, p.depart_by, p.capacity,
+                           confirmed, pending, offered, waitlisted)
+            for p, confirmed, pending, offered, waitlisted in rows]
