@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, EmailField, HiddenField, IntegerField,
-                     PasswordField, SelectField, StringField, SubmitField)
+                     PasswordField, SelectChoice, SelectField, StringField, SubmitField)
 from wtforms.validators import EqualTo, InputRequired, Length, NumberRange, Optional
 
 from .models import Role
@@ -77,6 +77,6 @@ class CapacityForm(BaseForm):
 
 
 class RoleForm(BaseForm):
-    role = SelectField("Role", choices=[(r.value, r.label) for r in Role])
+    role = SelectField("Role", choices=[SelectChoice(r.value, r.label) for r in Role])
     submit = SubmitField("Change role")
 

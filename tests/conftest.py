@@ -90,6 +90,21 @@ def app(database_url, tmp_path):
 
 
 @pytest.fixture
+def make_app(database_url, tmp_path):
+    """Another app on the test database with some settings changed; its pool is closed after."""
+    made = []
+
+    def _make(**overrides):
+        made.append(create_app({**_config(database_url), **overrides},
+                               instance_path=str(tmp_path / f"instance-{len(made)}")))
+        return made[-1]
+    yield _make
+    for other in made:
+        with other.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
 def app_ctx(app):
     with app.app_context():
         yield

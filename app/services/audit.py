@@ -1,8 +1,8 @@
 """The audit chain: every change to data becomes an event, hash-linked to the one before.
 
 How it works:
-- After each flush, the rows the flush inserted, changed or deleted are turned into pending
-  events (``after_flush``). Services may add their own, more meaningful events with ``record``.
+- Each flush's changed and deleted rows (``before_flush``) and inserted rows (``after_flush``)
+  become pending events. Services may add their own, more meaningful events with ``record``.
 - Just before commit, the pending events are appended to the chain (``before_commit``): the
   single ``audit_head`` row is updated first, which takes the write lock on SQLite and a row
   lock on PostgreSQL, so concurrent transactions append one after the other. Because this is
@@ -73,22 +73,34 @@ def _snapshot(obj) -> dict:
             for key in _columns(obj)}
 
 
-def _changes(obj) -> dict:
+def _changes(session: Session, obj) -> dict:
+    """{column: [before, after]} for the columns this flush will change.
+
+    An attribute expired by an earlier commit has no "before" in its history, so those
+    values are read from the database (inside the transaction, before the UPDATE).
+    """
     state = inspect(obj)
-    changes = {}
+    changed = {}
     for key in _columns(obj):
         history = state.attrs[key].history
-        if not history.has_changes():
-            continue
-        before = history.deleted[0] if history.deleted else None
-        after = history.added[0] if history.added else None
-        if before == after:
-            continue
-        if key in _REDACTED:
-            changes[key] = "[redacted]"
-        else:
-            changes[key] = [_plain(before), _plain(after)]
-    return changes
+        if history.added or history.deleted:
+            changed[key] = (history.deleted[0] if history.deleted else _UNKNOWN,
+                            history.added[0] if history.added else None)
+    unknown = [key for key, (before, _) in changed.items() if before is _UNKNOWN]
+    if unknown:
+        mapper = state.mapper
+        table = mapper.local_table
+        row = session.connection().execute(
+            select(*(table.c[mapper.get_property(k).columns[0].key] for k in unknown))
+            .where(*(col == val for col, val in
+                     zip(mapper.primary_key, mapper.primary_key_from_instance(obj))))).first()
+        for key, value in zip(unknown, row or [None] * len(unknown)):
+            changed[key] = (value, changed[key][1])
+    return {key: "[redacted]" if key in _REDACTED else [_plain(before), _plain(after)]
+            for key, (before, after) in changed.items() if before != after}
+
+
+_UNKNOWN = object()
 
 
 def _identity(obj) -> str:
@@ -96,22 +108,28 @@ def _identity(obj) -> str:
     return ":".join(str(v) for v in state.mapper.primary_key_from_instance(obj))
 
 
-@event.listens_for(Session, "after_flush")
-def _collect_flushed_changes(session: Session, flush_context) -> None:
+@event.listens_for(Session, "before_flush")
+def _collect_updates_and_deletes(session: Session, flush_context, instances) -> None:
     pending = _pending(session)
-    for obj in session.new:
-        if not isinstance(obj, _NOT_AUDITED):
-            pending.append(_event(session, "create", obj.__tablename__, _identity(obj),
-                                  _snapshot(obj)))
     for obj in session.dirty:
         if isinstance(obj, _NOT_AUDITED) or not session.is_modified(obj):
             continue
-        changes = _changes(obj)
+        changes = _changes(session, obj)
         if changes:
             pending.append(_event(session, "update", obj.__tablename__, _identity(obj), changes))
     for obj in session.deleted:
         if not isinstance(obj, _NOT_AUDITED):
             pending.append(_event(session, "delete", obj.__tablename__, _identity(obj),
+                                  _snapshot(obj)))
+
+
+@event.listens_for(Session, "after_flush")
+def _collect_inserts(session: Session, flush_context) -> None:
+    # After the INSERTs, so generated ids are known.
+    pending = _pending(session)
+    for obj in session.new:
+        if not isinstance(obj, _NOT_AUDITED):
+            pending.append(_event(session, "create", obj.__tablename__, _identity(obj),
                                   _snapshot(obj)))
 
 
@@ -172,11 +190,18 @@ class ChainCheck:
 
 
 def verify_chain(session: Session) -> ChainCheck:
-    """Walk the whole chain and report the first event that does not fit."""
+    """Walk the whole chain, in batches, and report the first event that does not fit."""
+    result = session.execute(select(AuditEvent).order_by(AuditEvent.seq)
+                             .execution_options(yield_per=1000))
+    try:
+        return _walk(session, result.scalars())
+    finally:
+        result.close()  # also when stopping early: frees a server-side cursor
+
+
+def _walk(session: Session, events) -> ChainCheck:
     expected_seq, prev_hash = 1, GENESIS_HASH
-    rows = session.execute(select(AuditEvent).order_by(AuditEvent.seq)
-                           .execution_options(yield_per=1000)).scalars()
-    for ev in rows:
+    for ev in events:
         if ev.seq != expected_seq:
             return ChainCheck(False, expected_seq - 1, prev_hash, expected_seq,
                               f"event {expected_seq} is missing (next found is {ev.seq})")

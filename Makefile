@@ -1,0 +1,30 @@
+# Two commands for a fresh machine:
+#   make run   — the app with demo data on SQLite, at http://127.0.0.1:5000
+#   make test  — the whole test suite (SQLite; set TEST_DATABASE_URL for PostgreSQL)
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+FLASK  := TRIPLEDGER_ENV=$${TRIPLEDGER_ENV:-development} $(BIN)/flask --app wsgi
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+
+.PHONY: run test install clean-db
+
+$(BIN)/.installed: requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+install: $(BIN)/.installed
+
+run: $(BIN)/.installed
+	$(FLASK) db upgrade
+	$(FLASK) demo load
+	TRIPLEDGER_ENV=$${TRIPLEDGER_ENV:-development} $(BIN)/gunicorn --bind $(HOST):$(PORT) \
+		--workers 2 --access-logfile - wsgi:app
+
+test: $(BIN)/.installed
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+clean-db:
+	rm -f instance/tripledger.sqlite3 instance/tripledger.sqlite3-wal instance/tripledger.sqlite3-shm
