@@ -44,14 +44,22 @@ def _unauthorized():
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
 
-def gate(bp: Blueprint, *roles: Role) -> None:
-    """Let only logged-in users with one of ``roles`` into every route of ``bp``."""
+_READS = ("GET", "HEAD", "OPTIONS")
+
+
+def gate(bp: Blueprint, *roles: Role, read_only: tuple[Role, ...] = ()) -> None:
+    """Let only logged-in users with one of ``roles`` into every route of ``bp``.
+
+    ``read_only`` roles (the auditor, typically) may also GET, but never change anything.
+    """
     @bp.before_request
     def _require_role():
         if not current_user.is_authenticated:
             return login_manager.unauthorized()
-        if current_user.role not in roles:
-            abort(403, "Your account's role does not give access to this page.")
+        allowed = roles + read_only if request.method in _READS else roles
+        if current_user.role not in allowed:
+            abort(403, "Your account's role does not give access to this page."
+                  if request.method in _READS else "Your account's role may look but not change.")
         return None
 
 

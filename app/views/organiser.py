@@ -10,7 +10,7 @@ from ..services import deployments
 from ..services.errors import DomainError
 
 bp = Blueprint("organiser", __name__, url_prefix="/organiser")
-gate(bp, Role.ORGANISER, Role.ADMIN)
+gate(bp, Role.ORGANISER, Role.ADMIN, read_only=(Role.AUDITOR,))
 
 
 @bp.get("/")

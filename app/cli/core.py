@@ -1,8 +1,4 @@
-"""``flask --app wsgi …`` commands (the CLI contract in DESIGN.md).
-
-Each command calls the same services as the views, then commits once. A domain error is
-printed as a plain message with exit status 1 and nothing is written.
-"""
+"""Core commands: accounts, deployments, placements, demo data, the audit chain."""
 from __future__ import annotations
 
 import os
@@ -10,13 +6,12 @@ import sys
 from functools import wraps
 
 import click
-from flask import Flask
 from flask.cli import AppGroup
 
-from .extensions import db
-from .models import Role
-from .services import accounts, audit, demo, deployments
-from .services.errors import DomainError
+from ..extensions import db
+from ..models import Role
+from ..services import accounts, audit, demo, deployments
+from ..services.errors import DomainError
 
 ROLE_CHOICE = click.Choice([r.value for r in Role])
 
@@ -126,6 +121,4 @@ def audit_verify():
     sys.exit(1)
 
 
-def init_app(app: Flask) -> None:
-    for group in (users_cli, deployments_cli, placements_cli, demo_cli, audit_cli):
-        app.cli.add_command(group)
+GROUPS = [users_cli, deployments_cli, placements_cli, demo_cli, audit_cli]

@@ -1,0 +1,25 @@
+"""Routes of the foundation: public pages, auth, the role areas, the basic API."""
+from . import ADM, AUD, VOL, api_token, everyone, only, staff_read, staff_write
+
+ROUTES = {
+    "static": ("GET", "/static/css/app.css", everyone(200)),
+    "public.index": ("GET", "/", everyone(200)),
+    "public.deployment": ("GET", "/deployments/{slug}", everyone(200)),
+    "public.healthz": ("GET", "/healthz", everyone(200)),
+    "auth.login": ("GET", "/login", everyone(200)),
+    "auth.register": ("GET", "/register", everyone(200)),
+    "auth.logout": ("POST", "/logout", everyone(302)),
+    "volunteer.home": ("GET", "/me/", only(VOL)),
+    "organiser.dashboard": ("GET", "/organiser/", staff_read()),
+    "organiser.new_deployment": ("GET", "/organiser/deployments/new", staff_read()),
+    "organiser.deployment": ("GET", "/organiser/deployments/{slug}", staff_read()),
+    "organiser.set_capacity": ("POST", "/organiser/deployments/{slug}/placements/NC",
+                               staff_write()),
+    "auditor.dashboard": ("GET", "/audit/", only(AUD, ADM)),
+    "admin.users": ("GET", "/admin/users", only(ADM)),
+    "admin.change_role": ("POST", "/admin/users/{user_id}/role", only(ADM, ok=302)),
+    "api.me": ("GET", "/api/v1/me", api_token()),
+    "api.deployment": ("GET", "/api/v1/deployments/{slug}", everyone(200)),
+}
+
+
