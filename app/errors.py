@@ -17,7 +17,7 @@ _CSRF_MESSAGE = ("This form has expired or did not come from this site. Go back,
 
 
 def _wants_json() -> bool:
-    return request.blueprint == "api" or request.path.startswith("/api/")
+    return (request.blueprint or "").startswith("api") or request.path.startswith("/api/")
 
 
 def _respond(status: int, code: str, message: str, headers: dict | None = None):

@@ -38,7 +38,7 @@ def _load_user(login_id: str) -> User | None:
 
 @login_manager.unauthorized_handler
 def _unauthorized():
-    if request.blueprint == "api":
+    if (request.blueprint or "").startswith("api"):
         return jsonify(error="unauthorized", message="Send a valid API token as "
                                                      "'Authorization: Bearer TOKEN'."), 401
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))

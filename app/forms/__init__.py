@@ -1,4 +1,7 @@
-"""Browser forms. Every one carries a CSRF token (FlaskForm + the global CSRFProtect)."""
+"""Browser forms. Every one carries a CSRF token (FlaskForm + the global CSRFProtect).
+
+Shared bases and the core forms live here; each subject adds a module (``app/forms/housing.py`` …).
+"""
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
@@ -6,7 +9,7 @@ from wtforms import (BooleanField, DateField, EmailField, HiddenField, IntegerFi
                      PasswordField, SelectChoice, SelectField, StringField, SubmitField)
 from wtforms.validators import EqualTo, InputRequired, Length, NumberRange, Optional
 
-from .models import Role
+from ..models import Role
 
 
 def _strip(value):
