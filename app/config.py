@@ -36,4 +36,13 @@ class Config:
     ARGON2_PARALLELISM = 4
     PASSWORD_MIN_LENGTH = 12
 
+    #: SMTP for notifications; without MAIL_SERVER messages stay in the outbox (readable by
+    #: organisers in the browser).
+    MAIL_SERVER = None
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USERNAME = None
+    MAIL_PASSWORD = None
+    MAIL_FROM = "TripLedger <no-reply@tripledger.example>"
+
     LOG_LEVEL = "INFO"

@@ -9,8 +9,8 @@ import click
 from flask.cli import AppGroup
 
 from ..extensions import db
-from ..models import Role
-from ..services import accounts, audit, demo, deployments
+from ..models import Deployment, Role
+from ..services import accounts, audit, demo, deployments, notifications, spots
 from ..services.errors import DomainError
 
 ROLE_CHOICE = click.Choice([r.value for r in Role])
@@ -35,6 +35,7 @@ deployments_cli = AppGroup("deployments", help="Deployments.")
 placements_cli = AppGroup("placements", help="Spots per state.")
 demo_cli = AppGroup("demo", help="Demo data.")
 audit_cli = AppGroup("audit", help="The audit chain.")
+jobs_cli = AppGroup("jobs", help="Periodic work (optional: the app also does it on demand).")
 
 
 @users_cli.command("create")
@@ -121,4 +122,16 @@ def audit_verify():
     sys.exit(1)
 
 
-GROUPS = [users_cli, deployments_cli, placements_cli, demo_cli, audit_cli]
+@jobs_cli.command("run")
+@commits
+def jobs_run():
+    """Expire overdue waitlist offers (passing the spots on) and send queued emails."""
+    expired = 0
+    for deployment in db.session.scalars(db.select(Deployment)):
+        expired += spots.settle_overdue_offers(db.session, deployment)
+    db.session.flush()
+    sent = notifications.deliver_pending(db.session)
+    click.echo(f"Expired {expired} offer(s); sent {sent} email(s).")
+
+
+GROUPS = [users_cli, deployments_cli, placements_cli, demo_cli, audit_cli, jobs_cli]

@@ -6,8 +6,10 @@ from .deployments import Deployment, Placement, Signup, Volunteer
 from .enums import *  # noqa: F401,F403 — the vocabularies travel with the models
 from .housing import Accommodation, Stay
 from .ledger import Cost, ExchangeRate, Payer
+from .notifications import Notification
 from .reports import Report
 
 __all__ = ["Accommodation", "ApiToken", "AuditEvent", "AuditHead", "Cost", "Deployment",
-           "ExchangeRate", "Finding", "FindingReview", "GENESIS_HASH", "Payer", "Placement",
+           "ExchangeRate", "Finding", "FindingReview", "GENESIS_HASH", "Notification", "Payer",
+           "Placement",
            "Report", "Signup", "Stay", "User", "Volunteer"]

@@ -73,8 +73,10 @@ class SignupStatus(StrEnum):
     PENDING_APPROVAL = "pending_approval"
     WAITLISTED = "waitlisted"
     OFFERED = "offered"
-    WITHDRAWN = "withdrawn"
-    CANCELLED = "cancelled"
+    WITHDRAWN = "withdrawn"        # the volunteer withdrew, or declined an offer
+    CANCELLED = "cancelled"        # an organiser cancelled it, with a reason
+    REJECTED = "rejected"          # an organiser turned down a pending claim
+    EXPIRED = "expired"            # a waitlist offer ran out before it was accepted
 
 
 #: A volunteer holds at most one sign-up in these states per deployment.

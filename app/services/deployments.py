@@ -8,7 +8,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from ..models import (Deployment, DeploymentStatus, Placement, Signup, SignupStatus, User)
-from . import audit
+from . import audit, spots
 from .errors import Conflict, NotFound, ValidationFailed
 from .validation import slug as check_slug
 from .validation import state_code
@@ -80,7 +80,7 @@ def create_deployment(session: Session, *, slug: str, name: str, actor: User | N
 
 def set_capacity(session: Session, deployment: Deployment, state: str, capacity: int, *,
                  actor: User | None, base_city: str | None = None) -> Placement:
-    """Create the placement for ``state`` or change its capacity.
+    """Create the placement for ``state`` or change its capacity; new spots go to the waitlist.
 
     :raises ValidationFailed: a negative capacity or unknown state
     :raises Conflict: the new capacity is below the spots already held
@@ -96,24 +96,38 @@ def set_capacity(session: Session, deployment: Deployment, state: str, capacity:
                               base_city=base_city or "", arrive_from=deployment.starts_on,
                               depart_by=deployment.ends_on)
         session.add(placement)
-    else:
-        held = held_spots(session, placement.id)
-        if capacity < held:
-            raise Conflict(f"{code} already has {held} spots held; the capacity cannot go "
-                           f"below {held}.", field="capacity")
-        placement.capacity = capacity
-        if base_city is not None:
-            placement.base_city = base_city
+        session.flush()
+        return placement
+    placement = spots.lock_placement(session, placement.id)
+    spots.expire_offers(session, placement)
+    held = spots.held_spots(session, placement.id)
+    if capacity < held:
+        raise Conflict(f"{code} already has {held} spots held; the capacity cannot go "
+                       f"below {held}.", field="capacity")
+    placement.capacity = capacity
+    if base_city is not None:
+        placement.base_city = base_city
     session.flush()
+    spots.offer_free_spots(session, placement)
     return placement
 
 
-def held_spots(session: Session, placement_id: int) -> int:
-    """Sign-ups that use one of the placement's spots (confirmed, pending, offered)."""
-    return session.scalar(select(func.count()).select_from(Signup).where(
-        Signup.placement_id == placement_id,
-        Signup.status.in_([SignupStatus.CONFIRMED, SignupStatus.PENDING_APPROVAL,
-                           SignupStatus.OFFERED])))
+def update_settings(session: Session, deployment: Deployment, *, actor: User,
+                    status: DeploymentStatus, requires_approval: bool, keeps_waitlist: bool,
+                    offer_hours: int) -> Deployment:
+    """Open or close sign-ups and choose how claims are handled.
+
+    :raises ValidationFailed: an offer window under one hour or over 30 days
+    """
+    audit.act_as(session, actor)
+    if not 1 <= offer_hours <= 24 * 30:
+        raise ValidationFailed("Offers stay open between 1 hour and 30 days.", field="offer_hours")
+    deployment.status = status
+    deployment.requires_approval = requires_approval
+    deployment.keeps_waitlist = keeps_waitlist
+    deployment.offer_hours = offer_hours
+    session.flush()
+    return deployment
 
 
 @dataclass(frozen=True)
@@ -146,6 +160,11 @@ class PlacementStats:
 
 def placement_stats(session: Session, deployment: Deployment) -> list[PlacementStats]:
     """Every placement's numbers in one query."""
+    return stats_by_deployment(session, [deployment.id]).get(deployment.id, [])
+
+
+def stats_by_deployment(session: Session, deployment_ids) -> dict[int, list[PlacementStats]]:
+    """Placement numbers of several deployments, still in one query."""
     def count(status: SignupStatus):
         return func.count(case((Signup.status == status, 1)))
 
@@ -153,9 +172,12 @@ def placement_stats(session: Session, deployment: Deployment) -> list[PlacementS
         select(Placement, count(SignupStatus.CONFIRMED), count(SignupStatus.PENDING_APPROVAL),
                count(SignupStatus.OFFERED), count(SignupStatus.WAITLISTED))
         .outerjoin(Signup, Signup.placement_id == Placement.id)
-        .where(Placement.deployment_id == deployment.id)
+        .where(Placement.deployment_id.in_(list(deployment_ids)))
         .group_by(Placement.id)
-        .order_by(Placement.state_code)).all()
-    return [PlacementStats(p.state_code, p.base_city, p.arrive_from, p.depart_by, p.capacity,
-                           confirmed, pending, offered, waitlisted)
-            for p, confirmed, pending, offered, waitlisted in rows]
+        .order_by(Placement.deployment_id, Placement.state_code)).all()
+    stats: dict[int, list[PlacementStats]] = {}
+    for p, confirmed, pending, offered, waitlisted in rows:
+        stats.setdefault(p.deployment_id, []).append(PlacementStats(
+            p.state_code, p.base_city, p.arrive_from, p.depart_by, p.capacity, confirmed, pending,
+            offered, waitlisted))
+    return stats

@@ -3,11 +3,14 @@ from __future__ import annotations
 
 from functools import wraps
 
+from datetime import date
+
 from flask import Blueprint, g, jsonify, request
 
 from ..extensions import csrf, db
-from ..services import accounts, audit, deployments
-from ..services.errors import DomainError, PermissionDenied
+from ..models import Role, SignupStatus
+from ..services import accounts, audit, deployments, signups, spots
+from ..services.errors import DomainError, PermissionDenied, ValidationFailed
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # Tokens, not cookies, authenticate here, so a forged cross-site request carries no credentials.
@@ -45,9 +48,94 @@ def me():
     return jsonify(email=user.email, full_name=user.full_name, role=user.role.value)
 
 
+def _settled(slug: str):
+    """The deployment, with overdue offers passed on first (no cron job needed)."""
+    found = deployments.get_deployment(db.session, slug)
+    if spots.settle_overdue_offers(db.session, found):
+        db.session.commit()
+    return found
+
+
+def _json_body() -> dict:
+    if not request.get_data():
+        return {}
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ValidationFailed("Send a JSON object (Content-Type: application/json).")
+    return body
+
+
+def _date(body: dict, key: str) -> date | None:
+    value = body.get(key)
+    if value in (None, ""):
+        return None
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise signups.InvalidDates(f"{key} must be a date like 2024-10-20.", field=key) from None
+
+
+def _claim_json(signup, position=None) -> dict:
+    body = {"status": signup.status.value, "state": signup.placement.state_code,
+            "role": signup.role.value, "arrive_on": signup.arrive_on.isoformat(),
+            "depart_on": signup.depart_on.isoformat(), "id": signup.id}
+    if signup.status is SignupStatus.WAITLISTED:
+        body["position"] = position or spots.waitlist_position(db.session, signup)
+    if signup.offer_expires_at:
+        body["offer_expires_at"] = signup.offer_expires_at.isoformat()
+    return body
+
+
+def _my_claim(slug: str):
+    found = _settled(slug)
+    signup = signups.active_signup(db.session, found, g.api_user.volunteer)
+    if signup is None:
+        raise signups.NoClaim("You have no active claim in this deployment.")
+    return signup
+
+
+@bp.post("/deployments/<slug>/placements/<state>/claims")
+@token_required(Role.VOLUNTEER)
+def claim(slug: str, state: str):
+    """Claim a spot: 201 confirmed|pending_approval, 202 waitlisted with position, 409 …"""
+    body = _json_body()
+    found = deployments.get_deployment(db.session, slug)
+    result = signups.claim_spot(
+        db.session, deployment=found, volunteer=g.api_user.volunteer, state=state,
+        role=body.get("role") or "canvasser", arrive_on=_date(body, "arrive_on"),
+        depart_on=_date(body, "depart_on"), attest=body.get("attestation") is True,
+        actor=g.api_user)
+    db.session.commit()
+    status = 202 if result.signup.status is SignupStatus.WAITLISTED else 201
+    return jsonify(_claim_json(result.signup, result.position)), status
+
+
+@bp.get("/deployments/<slug>/claims/mine")
+@token_required(Role.VOLUNTEER)
+def my_claim(slug: str):
+    return jsonify(_claim_json(_my_claim(slug)))
+
+
+@bp.delete("/deployments/<slug>/claims/mine")
+@token_required(Role.VOLUNTEER)
+def withdraw(slug: str):
+    """Withdraw; a freed spot is offered to the next person on the waitlist."""
+    signup = signups.withdraw(db.session, _my_claim(slug), actor=g.api_user)
+    db.session.commit()
+    return jsonify(_claim_json(signup))
+
+
+@bp.post("/deployments/<slug>/claims/mine/accept")
+@token_required(Role.VOLUNTEER)
+def accept_offer(slug: str):
+    signup = signups.accept_offer(db.session, _my_claim(slug), actor=g.api_user)
+    db.session.commit()
+    return jsonify(_claim_json(signup))
+
+
 @bp.get("/deployments/<slug>")
 def deployment(slug: str):
-    found = deployments.get_deployment(db.session, slug)
+    found = _settled(slug)
     return jsonify(slug=found.slug, name=found.name, status=found.status.value,
                    requires_approval=found.requires_approval,
                    keeps_waitlist=found.keeps_waitlist,

@@ -1,22 +1,32 @@
-"""The organisers' area: deployments and their spots."""
-from flask import Blueprint, flash, redirect, render_template, url_for
+"""The organisers' area: deployments, spots, rosters, waitlists, approvals, moves, outbox.
+
+Auditors may read every page here (read-only); only organisers and admins change anything.
+"""
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..forms import CapacityForm, DeploymentForm
-from ..models import Deployment, Role
+from ..forms.signups import ApproveForm, MoveForm, ReasonForm, RoleForm, SettingsForm
+from ..models import Deployment, DeploymentStatus, Role, Signup, SignupStatus, Volunteer
 from ..security import gate
-from ..services import deployments
+from ..services import deployments, notifications, signups, spots
 from ..services.errors import DomainError
 
 bp = Blueprint("organiser", __name__, url_prefix="/organiser")
 gate(bp, Role.ORGANISER, Role.ADMIN, read_only=(Role.AUDITOR,))
 
+ROSTER_PAGE = 50
+_ROSTER_ORDER = {SignupStatus.PENDING_APPROVAL: 0, SignupStatus.OFFERED: 1,
+                 SignupStatus.CONFIRMED: 2, SignupStatus.WAITLISTED: 3}
+
 
 @bp.get("/")
 def dashboard():
-    rows = db.session.scalars(db.select(Deployment).order_by(Deployment.starts_on.desc())).all()
-    stats = {d.id: deployments.placement_stats(db.session, d) for d in rows}
+    rows = db.session.scalars(select(Deployment).order_by(Deployment.starts_on.desc())).all()
+    stats = deployments.stats_by_deployment(db.session, [d.id for d in rows])
     return render_template("organiser/dashboard.html", deployments=rows, stats=stats)
 
 
@@ -25,10 +35,10 @@ def new_deployment():
     form = DeploymentForm()
     if form.validate_on_submit():
         try:
-            spots = deployments.parse_state_spots((form.spots.data or "").split())
+            spots_wanted = deployments.parse_state_spots((form.spots.data or "").split())
             created = deployments.create_deployment(
                 db.session, slug=form.slug.data, name=form.name.data, actor=current_user,
-                spots=spots, starts_on=form.starts_on.data, ends_on=form.ends_on.data,
+                spots=spots_wanted, starts_on=form.starts_on.data, ends_on=form.ends_on.data,
                 requires_approval=form.requires_approval.data,
                 keeps_waitlist=form.keeps_waitlist.data,
                 sending_organisation=form.sending_organisation.data or "",
@@ -48,12 +58,58 @@ def new_deployment():
         200 if not form.errors else 422
 
 
+def _deployment(slug: str) -> Deployment:
+    """The deployment, with overdue offers settled first (no cron job needed)."""
+    found = deployments.get_deployment(db.session, slug)
+    if spots.settle_overdue_offers(db.session, found):
+        db.session.commit()
+    return found
+
+
 @bp.get("/deployments/<slug>")
 def deployment(slug: str):
-    found = deployments.get_deployment(db.session, slug)
+    found = _deployment(slug)
+    pending = db.session.scalars(
+        select(Signup).where(Signup.deployment_id == found.id,
+                             Signup.status == SignupStatus.PENDING_APPROVAL)
+        .options(joinedload(Signup.volunteer).joinedload(Volunteer.user),
+                 joinedload(Signup.placement))
+        .order_by(Signup.created_at).limit(ROSTER_PAGE)).all()
     return render_template("organiser/deployment.html", deployment=found,
                            placements=deployments.placement_stats(db.session, found),
-                           form=CapacityForm())
+                           pending=pending, form=CapacityForm(), approve_form=ApproveForm(),
+                           reason_form=ReasonForm())
+
+
+@bp.get("/deployments/<slug>/states/<state>")
+def roster(slug: str, state: str):
+    """One state's roster and waitlist, a page at a time."""
+    found = _deployment(slug)
+    placement = signups.find_placement(db.session, found, state)
+    page = max(request.args.get("page", 1, type=int), 1)
+    active = Signup.status.in_(list(_ROSTER_ORDER))
+    total = db.session.scalar(select(func.count()).select_from(Signup).where(
+        Signup.placement_id == placement.id, active))
+    order = case(_ROSTER_ORDER, value=Signup.status)
+    rows = db.session.scalars(
+        select(Signup).where(Signup.placement_id == placement.id, active)
+        .options(joinedload(Signup.volunteer).joinedload(Volunteer.user))
+        .order_by(order, Signup.id)
+        .offset((page - 1) * ROSTER_PAGE).limit(ROSTER_PAGE)).all()
+    waiting_before = db.session.scalar(select(func.count()).select_from(Signup).where(
+        Signup.placement_id == placement.id, active,
+        order < _ROSTER_ORDER[SignupStatus.WAITLISTED])) or 0
+    others = [p.state_code for p in found.placements if p.id != placement.id]
+    move_form = MoveForm()
+    move_form.state.choices = [(code, code) for code in others]
+    return render_template(
+        "organiser/roster.html", deployment=found, placement=placement, signups=rows,
+        page=page, pages=max((total + ROSTER_PAGE - 1) // ROSTER_PAGE, 1), total=total,
+        first_waitlist_index=waiting_before, offset=(page - 1) * ROSTER_PAGE,
+        move_form=move_form, reason_form=ReasonForm(), approve_form=ApproveForm(),
+        role_form=RoleForm(),
+        stats=next(p for p in deployments.placement_stats(db.session, found)
+                   if p.state_code == placement.state_code))
 
 
 @bp.post("/deployments/<slug>/placements/<state>")
@@ -72,3 +128,91 @@ def set_capacity(slug: str, state: str):
         db.session.commit()
         flash(f"{state.upper()} now has {form.capacity.data} spots.", "success")
     return redirect(url_for("organiser.deployment", slug=slug))
+
+
+def _signup_action(slug: str, signup_id: int, form, act, done: str):
+    """Run ``act(signup, form)`` on a sign-up of this deployment, then go back where we were."""
+    found = deployments.get_deployment(db.session, slug)
+    signup = signups.signup_in_deployment(db.session, signup_id, found)
+    back = request.form.get("back") or url_for("organiser.roster", slug=slug,
+                                               state=signup.placement.state_code)
+    if not back.startswith("/organiser/"):
+        back = url_for("organiser.deployment", slug=slug)
+    if not form.validate_on_submit():
+        errors = [e for field in form for e in field.errors]
+        flash("; ".join(errors) or "Check the form and try again.", "error")
+        return redirect(back)
+    try:
+        act(signup, form)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(done.format(name=signup.volunteer.full_name), "success")
+    return redirect(back)
+
+
+@bp.post("/deployments/<slug>/signups/<int:signup_id>/approve")
+def approve(slug: str, signup_id: int):
+    return _signup_action(slug, signup_id, ApproveForm(), lambda s, f: signups.approve(
+        db.session, s, actor=current_user, override_reason=f.override_reason.data),
+        "{name} is confirmed.")
+
+
+@bp.post("/deployments/<slug>/signups/<int:signup_id>/reject")
+def reject(slug: str, signup_id: int):
+    return _signup_action(slug, signup_id, ReasonForm(), lambda s, f: signups.reject(
+        db.session, s, actor=current_user, reason=f.reason.data), "{name}'s claim was rejected.")
+
+
+@bp.post("/deployments/<slug>/signups/<int:signup_id>/cancel")
+def cancel(slug: str, signup_id: int):
+    return _signup_action(slug, signup_id, ReasonForm(), lambda s, f: signups.cancel(
+        db.session, s, actor=current_user, reason=f.reason.data), "{name}'s sign-up was cancelled.")
+
+
+@bp.post("/deployments/<slug>/signups/<int:signup_id>/move")
+def move(slug: str, signup_id: int):
+    form = MoveForm()
+    form.state.choices = [(p.state_code, p.state_code)
+                          for p in deployments.get_deployment(db.session, slug).placements]
+    return _signup_action(slug, signup_id, form, lambda s, f: signups.move(
+        db.session, s, f.state.data, actor=current_user), "{name} was moved.")
+
+
+@bp.post("/deployments/<slug>/signups/<int:signup_id>/role")
+def change_role(slug: str, signup_id: int):
+    return _signup_action(slug, signup_id, RoleForm(), lambda s, f: signups.change_role(
+        db.session, s, f.role.data, actor=current_user, override_reason=f.override_reason.data),
+        "{name}'s role was changed.")
+
+
+@bp.route("/deployments/<slug>/settings", methods=["GET", "POST"])
+def settings(slug: str):
+    found = deployments.get_deployment(db.session, slug)
+    form = SettingsForm(obj=found)
+    if request.method == "GET":
+        form.status.data = found.status.value
+    if form.validate_on_submit():
+        try:
+            deployments.update_settings(db.session, found, actor=current_user,
+                                        status=DeploymentStatus(form.status.data),
+                                        requires_approval=form.requires_approval.data,
+                                        keeps_waitlist=form.keeps_waitlist.data,
+                                        offer_hours=form.offer_hours.data)
+        except DomainError as exc:
+            db.session.rollback()
+            if not form.apply_domain_error(exc):
+                flash(exc.message, "error")
+        else:
+            db.session.commit()
+            flash("Settings saved.", "success")
+            return redirect(url_for("organiser.deployment", slug=slug))
+    return render_template("organiser/settings.html", form=form, deployment=found), \
+        200 if not form.errors else 422
+
+
+@bp.get("/outbox")
+def outbox():
+    return render_template("organiser/outbox.html", messages=notifications.outbox(db.session))

@@ -6,7 +6,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..extensions import db
-from ..services import deployments
+from ..services import deployments, spots
 
 logger = logging.getLogger(__name__)
 bp = Blueprint("public", __name__)
@@ -15,13 +15,15 @@ bp = Blueprint("public", __name__)
 @bp.get("/")
 def index():
     open_now = deployments.open_deployments(db.session)
-    stats = {d.id: deployments.placement_stats(db.session, d) for d in open_now}
+    stats = deployments.stats_by_deployment(db.session, [d.id for d in open_now])
     return render_template("public/index.html", deployments=open_now, stats=stats)
 
 
 @bp.get("/deployments/<slug>")
 def deployment(slug: str):
     found = deployments.get_deployment(db.session, slug)
+    if spots.settle_overdue_offers(db.session, found):  # offers expire without a cron job
+        db.session.commit()
     return render_template("public/deployment.html", deployment=found,
                            placements=deployments.placement_stats(db.session, found))
 

@@ -1,19 +1,135 @@
-"""The volunteer's own area."""
-from flask import Blueprint, render_template
+"""The volunteer's own area: declaration, claims, offers, withdrawal."""
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
-from ..models import Role, Signup
-from ..security import gate
+from ..forms import ConfirmForm
+from ..forms.signups import ClaimForm, DeclarationForm
+from ..models import Placement, Role, Signup, SignupStatus
+from ..security import gate, safe_next
+from ..services import deployments, signups, spots
+from ..services.errors import DomainError
 
 bp = Blueprint("volunteer", __name__, url_prefix="/me")
 gate(bp, Role.VOLUNTEER)
 
 
+def _volunteer():
+    return current_user.volunteer
+
+
 @bp.get("/")
 def home():
-    volunteer = current_user.volunteer
-    signups = db.session.scalars(select(Signup).where(Signup.volunteer_id == volunteer.id)
-                                 .order_by(Signup.created_at.desc())).all() if volunteer else []
-    return render_template("volunteer/home.html", volunteer=volunteer, signups=signups)
+    volunteer = _volunteer()
+    mine = db.session.scalars(
+        select(Signup).where(Signup.volunteer_id == volunteer.id)
+        .options(joinedload(Signup.placement).joinedload(Placement.deployment))
+        .order_by(Signup.created_at.desc())).all()
+    positions = {s.id: spots.waitlist_position(db.session, s) for s in mine
+                 if s.status is SignupStatus.WAITLISTED}
+    return render_template("volunteer/home.html", volunteer=volunteer, signups=mine,
+                           positions=positions, form=ConfirmForm())
+
+
+@bp.route("/declaration", methods=["GET", "POST"])
+def declaration():
+    volunteer = _volunteer()
+    form = DeclarationForm(obj=volunteer)
+    if request.method == "GET":
+        form.citizenship.data = volunteer.citizenship.value if volunteer.citizenship else ""
+        form.affiliation.data = volunteer.affiliation.value if volunteer.affiliation else ""
+        form.leave_type.data = volunteer.leave_type.value if volunteer.leave_type else ""
+        form.attest.data = volunteer.attested_at is not None
+    if form.validate_on_submit():
+        try:
+            signups.declare(db.session, volunteer, citizenship=form.citizenship.data,
+                            country=form.country.data,
+                            home_organisation=form.home_organisation.data or "",
+                            affiliation=form.affiliation.data, leave_type=form.leave_type.data,
+                            attest=form.attest.data, actor=current_user)
+        except DomainError as exc:
+            db.session.rollback()
+            if not form.apply_domain_error(exc):
+                flash(exc.message, "error")
+        else:
+            db.session.commit()
+            flash("Your declaration is saved.", "success")
+            return redirect(safe_next(request.args.get("next"), url_for("volunteer.home")))
+    return render_template("volunteer/declaration.html", form=form), 200 if not form.errors else 422
+
+
+@bp.route("/deployments/<slug>/claim", methods=["GET", "POST"])
+def claim(slug: str):
+    deployment = deployments.get_deployment(db.session, slug)
+    volunteer = _volunteer()
+    if volunteer.citizenship is None or volunteer.attested_at is None:
+        flash("First tell us about yourself and sign the attestation.", "info")
+        return redirect(url_for("volunteer.declaration", next=request.full_path.rstrip("?")))
+    if spots.settle_overdue_offers(db.session, deployment):
+        db.session.commit()
+    stats = deployments.placement_stats(db.session, deployment)
+    form = ClaimForm()
+    form.state.choices = [(p.state_code, f"{p.state_code} — {p.remaining} of {p.capacity} left"
+                           + (f", waitlist {p.waitlisted}" if not p.remaining else ""))
+                          for p in stats]
+    if request.method == "GET" and request.args.get("state"):
+        form.state.data = request.args["state"].upper()
+    if form.validate_on_submit():
+        try:
+            result = signups.claim_spot(db.session, deployment=deployment, volunteer=volunteer,
+                                        state=form.state.data, role=form.role.data,
+                                        arrive_on=form.arrive_on.data,
+                                        depart_on=form.depart_on.data, actor=current_user)
+        except DomainError as exc:
+            db.session.rollback()
+            if not form.apply_domain_error(exc):
+                flash(exc.message, "error")
+        else:
+            db.session.commit()
+            flash(_claim_message(result), "success")
+            return redirect(url_for("volunteer.home"))
+    return render_template("volunteer/claim.html", form=form, deployment=deployment,
+                           placements=stats), 200 if not form.errors else 422
+
+
+def _claim_message(result) -> str:
+    signup = result.signup
+    state = signup.placement.state_code
+    if result.position is not None:
+        return f"{state} is full: you are number {result.position} on its waitlist."
+    if signup.status is SignupStatus.PENDING_APPROVAL:
+        return f"Your claim for {state} holds a spot until an organiser approves it."
+    return f"Your spot in {state} is confirmed."
+
+
+def _own_signup_action(signup_id: int, action, done: str):
+    try:
+        signup = signups.signup_for_volunteer(db.session, signup_id, _volunteer())
+        action(db.session, signup, actor=current_user)
+    except DomainError as exc:
+        db.session.rollback()
+        if exc.status == 404:
+            raise
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(done, "success")
+    return redirect(url_for("volunteer.home"))
+
+
+@bp.post("/signups/<int:signup_id>/withdraw")
+def withdraw(signup_id: int):
+    return _own_signup_action(signup_id, signups.withdraw, "You have withdrawn.")
+
+
+@bp.post("/signups/<int:signup_id>/accept")
+def accept_offer(signup_id: int):
+    return _own_signup_action(signup_id, signups.accept_offer, "You accepted the offer.")
+
+
+@bp.post("/signups/<int:signup_id>/decline")
+def decline_offer(signup_id: int):
+    return _own_signup_action(signup_id, signups.decline_offer,
+                              "You declined the offer; it goes to the next person.")

@@ -1,0 +1,81 @@
+"""Forms for declaring, claiming and managing sign-ups."""
+from __future__ import annotations
+
+from wtforms import (BooleanField, DateField, IntegerField, SelectChoice, SelectField,
+                     StringField, SubmitField, TextAreaField)
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+
+from ..models import Affiliation, Citizenship, DeploymentStatus, LeaveType, SignupRole
+from ..services.signups import ATTESTATION
+from . import BaseForm
+
+
+def _choices(enum_cls, blank: str | None = None):
+    options = [SelectChoice("", blank)] if blank else []
+    return options + [SelectChoice(m.value, m.label) for m in enum_cls]
+
+
+ROLE_CHOICES = _choices(SignupRole)
+
+
+class DeclarationForm(BaseForm):
+    citizenship = SelectField("Citizenship", choices=_choices(Citizenship, "Choose…"),
+                              validators=[InputRequired()],
+                              description="Dual US citizens are US citizens.")
+    country = StringField("Country of citizenship (two letters)",
+                          validators=[InputRequired(), Length(min=2, max=2)],
+                          description="ISO code, e.g. GB, IE, US.")
+    home_organisation = StringField("Home organisation", validators=[Length(max=200)])
+    affiliation = SelectField("Your link to it", choices=_choices(Affiliation, "Choose…"),
+                              validators=[InputRequired()])
+    leave_type = SelectField("During the trip you are", validators=[InputRequired()],
+                             choices=[SelectChoice("", "Choose…"),
+                                      SelectChoice("NOT_EMPLOYED", "Not employed"),
+                                      SelectChoice("UNPAID", "On unpaid leave"),
+                                      SelectChoice("BONA_FIDE_EARNED_LEAVE",
+                                                   "On earned annual leave"),
+                                      SelectChoice("WORKING_TIME", "On paid working time"),
+                                      SelectChoice("SPECIAL_POLITICAL_LEAVE",
+                                                   "On special political leave")])
+    attest = BooleanField(ATTESTATION, validators=[InputRequired(
+        "You must sign the attestation to claim a spot.")])
+    submit = SubmitField("Save my declaration")
+
+
+class ClaimForm(BaseForm):
+    state = SelectField("State", validators=[InputRequired()])
+    role = SelectField("Role", choices=ROLE_CHOICES, validators=[InputRequired()])
+    arrive_on = DateField("Arriving on", validators=[Optional()])
+    depart_on = DateField("Leaving on", validators=[Optional()])
+    submit = SubmitField("Claim this spot")
+
+
+class ReasonForm(BaseForm):
+    reason = TextAreaField("Reason", validators=[InputRequired(), Length(max=2000)])
+    submit = SubmitField("Confirm")
+
+
+class ApproveForm(BaseForm):
+    override_reason = TextAreaField("Override reason (foreign national in a decision-making "
+                                    "role)", validators=[Optional(), Length(max=2000)])
+    submit = SubmitField("Approve")
+
+
+class MoveForm(BaseForm):
+    state = SelectField("Move to", validators=[InputRequired()])
+    submit = SubmitField("Move")
+
+
+class RoleForm(BaseForm):
+    role = SelectField("Role", choices=ROLE_CHOICES, validators=[InputRequired()])
+    override_reason = TextAreaField("Override reason", validators=[Optional(), Length(max=2000)])
+    submit = SubmitField("Change role")
+
+
+class SettingsForm(BaseForm):
+    status = SelectField("Status", choices=_choices(DeploymentStatus))
+    requires_approval = BooleanField("Claims need an organiser's approval")
+    keeps_waitlist = BooleanField("Keep a waitlist when a state is full")
+    offer_hours = IntegerField("Hours an offer stays open",
+                               validators=[InputRequired(), NumberRange(min=1, max=720)])
+    submit = SubmitField("Save settings")

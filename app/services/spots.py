@@ -1,0 +1,116 @@
+"""The capacity core: locking a placement, counting held spots, and running its waitlist.
+
+Every path that changes who holds a spot (claims, withdrawals, offers, approvals, moves,
+capacity edits, imports) first calls ``lock_placement`` in its transaction. The lock is an
+UPDATE of the placement row that changes nothing: on PostgreSQL it takes the row lock, on
+SQLite it takes the database's write lock (and, with the driver's deferred BEGIN, it is the
+transaction's first statement, so no stale snapshot can be upgraded). Two workers therefore
+never both see "one spot left"; the count that follows is exact until commit.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from ..models import (SPOT_HOLDING_STATUSES, Deployment, Placement, Signup, SignupStatus)
+from ..models.types import utcnow
+from . import notifications
+
+
+def lock_placement(session: Session, placement_id: int) -> Placement:
+    """Serialise changes to one placement's spots until the transaction ends."""
+    session.execute(update(Placement).where(Placement.id == placement_id)
+                    .values(capacity=Placement.capacity)
+                    .execution_options(synchronize_session=False))
+    placement = session.get(Placement, placement_id, populate_existing=True)
+    return placement
+
+
+def lock_placements(session: Session, placement_ids) -> dict[int, Placement]:
+    """Lock several placements in id order, so two moves in opposite directions cannot deadlock."""
+    return {pid: lock_placement(session, pid) for pid in sorted(set(placement_ids))}
+
+
+def held_spots(session: Session, placement_id: int) -> int:
+    """Sign-ups that use one of the placement's spots (confirmed, pending, offered)."""
+    return session.scalar(select(func.count()).select_from(Signup).where(
+        Signup.placement_id == placement_id, Signup.status.in_(SPOT_HOLDING_STATUSES)))
+
+
+# Waitlist order is insertion order. Claims insert while holding the placement lock, so ids
+# follow the order in which claims were decided (timestamps from several processes might not).
+
+def waitlist(session: Session, placement_id: int) -> list[Signup]:
+    """The waitlist in order: first come, first offered."""
+    return list(session.scalars(select(Signup).where(
+        Signup.placement_id == placement_id, Signup.status == SignupStatus.WAITLISTED)
+        .order_by(Signup.id)))
+
+
+def waitlist_position(session: Session, signup: Signup) -> int:
+    """1 for the first in line."""
+    return 1 + session.scalar(select(func.count()).select_from(Signup).where(
+        Signup.placement_id == signup.placement_id, Signup.status == SignupStatus.WAITLISTED,
+        Signup.id < signup.id))
+
+
+def expire_offers(session: Session, placement: Placement, now: datetime | None = None) -> int:
+    """Mark the placement's overdue offers expired. The caller holds the placement lock."""
+    now = now or utcnow()
+    overdue = session.scalars(select(Signup).where(
+        Signup.placement_id == placement.id, Signup.status == SignupStatus.OFFERED,
+        Signup.offer_expires_at <= now)).all()
+    for signup in overdue:
+        signup.status = SignupStatus.EXPIRED
+        signup.offer_expires_at = None
+        notifications.notify_signup(session, signup, "offer_expired")
+    session.flush()
+    return len(overdue)
+
+
+def offer_free_spots(session: Session, placement: Placement, now: datetime | None = None) -> list[Signup]:
+    """Offer each free spot to the next in line; the caller holds the placement lock.
+
+    Expired offers are cleared first, so their spots go to the next in line too.
+    """
+    now = now or utcnow()
+    expire_offers(session, placement, now)
+    deployment = session.get(Deployment, placement.deployment_id)
+    free = placement.capacity - held_spots(session, placement.id)
+    offered = []
+    for signup in waitlist(session, placement.id)[:max(free, 0)]:
+        signup.status = SignupStatus.OFFERED
+        signup.offer_expires_at = now + timedelta(hours=deployment.offer_hours)
+        notifications.notify_signup(session, signup, "offer")
+        offered.append(signup)
+    session.flush()
+    return offered
+
+
+def has_overdue_offers(session: Session, deployment_id: int, now: datetime | None = None) -> bool:
+    """A cheap read, so pages only take a write lock when an offer has really run out."""
+    return session.scalar(select(Signup.id).where(
+        Signup.deployment_id == deployment_id, Signup.status == SignupStatus.OFFERED,
+        Signup.offer_expires_at <= (now or utcnow())).limit(1)) is not None
+
+
+def settle_overdue_offers(session: Session, deployment: Deployment,
+                          now: datetime | None = None) -> int:
+    """Expire overdue offers in ``deployment`` and pass their spots on. Flushes; caller commits.
+
+    Runs when a deployment's spots are next read or written, and from ``flask jobs run``, so
+    no cron job is needed.
+    """
+    now = now or utcnow()
+    if not has_overdue_offers(session, deployment.id, now):
+        return 0
+    placement_ids = session.scalars(select(Signup.placement_id).where(
+        Signup.deployment_id == deployment.id, Signup.status == SignupStatus.OFFERED,
+        Signup.offer_expires_at <= now).distinct()).all()
+    expired = 0
+    for placement in lock_placements(session, placement_ids).values():
+        expired += expire_offers(session, placement, now)
+        offer_free_spots(session, placement, now)
+    return expired

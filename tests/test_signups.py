@@ -1,0 +1,295 @@
+"""Claiming spots, the waitlist and its offers, approval, withdrawal, moves, capacity."""
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import (AuditEvent, Citizenship, DeploymentStatus, Notification, Signup,
+                        SignupStatus)
+from app.models.types import utcnow
+from app.services import deployments, signups, spots
+from app.services.errors import Conflict, ValidationFailed
+
+from . import signup_builders as b
+
+pytestmark = pytest.mark.usefixtures("app_ctx")
+
+
+def _stats(dep, state="NC"):
+    return next(p for p in deployments.placement_stats(db.session, dep) if p.state_code == state)
+
+
+def _count(model=Signup):
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def _kinds(vol):
+    return [n.kind for n in db.session.scalars(
+        select(Notification).where(Notification.user_id == vol.user_id).order_by(Notification.id))]
+
+
+def test_claim_holds_a_spot_and_the_numbers_come_from_the_ledger():
+    dep = b.deployment(spots={"NC": 2})
+    vol = b.volunteer()
+    result = b.claim(dep, vol)
+    db.session.commit()
+    assert result.signup.status is SignupStatus.CONFIRMED and result.position is None
+    assert (result.signup.arrive_on, result.signup.depart_on) == (dep.starts_on, dep.ends_on)
+    stats = _stats(dep)
+    assert (stats.capacity, stats.confirmed, stats.remaining) == (2, 1, 1)
+    assert _kinds(vol) == ["confirmation"]
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.entity_type == "signups", AuditEvent.action == "create")) == 1
+
+
+def test_a_full_state_puts_claims_on_the_waitlist_in_order():
+    dep = b.deployment(spots={"NC": 1})
+    b.claim(dep, b.volunteer())
+    second, third = b.volunteer(), b.volunteer()
+    assert b.claim(dep, second).position == 1
+    result = b.claim(dep, third)
+    assert result.signup.status is SignupStatus.WAITLISTED and result.position == 2
+    assert _stats(dep).waitlisted == 2 and _stats(dep).remaining == 0
+    assert _kinds(third) == ["waitlisted"]
+
+
+def test_without_a_waitlist_a_full_state_refuses_and_writes_nothing():
+    dep = b.deployment(spots={"NC": 1}, keeps_waitlist=False)
+    b.claim(dep, b.volunteer())
+    db.session.commit()
+    before = _count()
+    with pytest.raises(signups.PlacementFull, match="full"):
+        b.claim(dep, b.volunteer())
+    db.session.rollback()
+    assert _count() == before
+
+
+def test_a_freed_spot_is_offered_to_the_first_in_line_and_accepting_confirms():
+    dep = b.deployment(spots={"NC": 1})
+    first = b.claim(dep, b.volunteer()).signup
+    waiting = b.volunteer()
+    queued = b.claim(dep, waiting).signup
+    behind = b.claim(dep, b.volunteer()).signup
+    signups.withdraw(db.session, first, actor=first.volunteer.user)
+    assert queued.status is SignupStatus.OFFERED
+    expected = utcnow() + timedelta(hours=48)
+    assert abs((queued.offer_expires_at - expected).total_seconds()) < 60
+    assert behind.status is SignupStatus.WAITLISTED
+    assert _stats(dep).offered == 1 and _stats(dep).remaining == 0   # the offer holds the spot
+    signups.accept_offer(db.session, queued, actor=waiting.user)
+    db.session.commit()
+    assert queued.status is SignupStatus.CONFIRMED and queued.offer_expires_at is None
+    assert _kinds(waiting) == ["waitlisted", "offer", "confirmation"]
+
+
+def test_declining_passes_the_offer_to_the_next_in_line():
+    dep = b.deployment(spots={"NC": 1})
+    first = b.claim(dep, b.volunteer()).signup
+    offered = b.claim(dep, b.volunteer()).signup
+    nxt = b.claim(dep, b.volunteer()).signup
+    signups.withdraw(db.session, first, actor=None)
+    signups.decline_offer(db.session, offered, actor=None)
+    assert offered.status is SignupStatus.WITHDRAWN and nxt.status is SignupStatus.OFFERED
+
+
+def test_offer_window_is_configurable():
+    dep = b.deployment(spots={"NC": 1}, offer_hours=6)
+    first = b.claim(dep, b.volunteer()).signup
+    offered = b.claim(dep, b.volunteer()).signup
+    signups.withdraw(db.session, first, actor=None)
+    assert (offered.offer_expires_at - utcnow()) < timedelta(hours=6, minutes=1)
+
+
+def _expire(signup):
+    signup.offer_expires_at = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+
+
+def test_an_expired_offer_cannot_be_accepted_and_nothing_is_written():
+    dep = b.deployment(spots={"NC": 1})
+    first = b.claim(dep, b.volunteer()).signup
+    offered = b.claim(dep, b.volunteer()).signup
+    signups.withdraw(db.session, first, actor=None)
+    _expire(offered)
+    with pytest.raises(signups.OfferExpired, match="expired"):
+        signups.accept_offer(db.session, offered, actor=None)
+    db.session.rollback()
+    assert db.session.get(Signup, offered.id).status is SignupStatus.OFFERED
+
+
+def test_expiry_happens_when_the_placement_is_next_read(client):
+    dep = b.deployment(spots={"NC": 1})
+    first = b.claim(dep, b.volunteer()).signup
+    offered = b.claim(dep, b.volunteer()).signup
+    nxt = b.claim(dep, b.volunteer()).signup
+    signups.withdraw(db.session, first, actor=None)
+    db.session.commit()
+    _expire(offered)
+    assert client.get(f"/deployments/{dep.slug}").status_code == 200   # a read, no cron job
+    db.session.expire_all()
+    assert db.session.get(Signup, offered.id).status is SignupStatus.EXPIRED
+    assert db.session.get(Signup, nxt.id).status is SignupStatus.OFFERED
+    assert "offer_expired" in _kinds(offered.volunteer)
+
+
+def test_expiry_also_runs_from_the_jobs_command(app, runner):
+    dep = b.deployment(spots={"NC": 1})
+    first = b.claim(dep, b.volunteer()).signup
+    offered = b.claim(dep, b.volunteer()).signup
+    nxt = b.claim(dep, b.volunteer()).signup
+    signups.withdraw(db.session, first, actor=None)
+    db.session.commit()
+    _expire(offered)
+    ids = offered.id, nxt.id
+    db.session.remove()
+    result = runner.invoke(args=["jobs", "run"])
+    assert result.exit_code == 0 and "Expired 1 offer(s)" in result.output
+    assert db.session.get(Signup, ids[0]).status is SignupStatus.EXPIRED
+    assert db.session.get(Signup, ids[1]).status is SignupStatus.OFFERED
+
+
+def test_approval_mode_holds_the_spot_until_an_organiser_decides():
+    dep = b.deployment(spots={"NC": 1}, requires_approval=True)
+    org = b.organiser()
+    pending = b.claim(dep, b.volunteer()).signup
+    waiting = b.claim(dep, b.volunteer()).signup
+    assert pending.status is SignupStatus.PENDING_APPROVAL and _stats(dep).remaining == 0
+    with pytest.raises(ValidationFailed, match="reason"):
+        signups.reject(db.session, pending, actor=org, reason="  ")
+    signups.reject(db.session, pending, actor=org, reason="No driving licence.")
+    assert pending.status is SignupStatus.REJECTED and waiting.status is SignupStatus.OFFERED
+    signups.accept_offer(db.session, waiting, actor=None)
+    assert waiting.status is SignupStatus.PENDING_APPROVAL   # still needs approval
+    signups.approve(db.session, waiting, actor=org)
+    assert waiting.status is SignupStatus.CONFIRMED
+    assert "rejection" in _kinds(pending.volunteer) and "approval" in _kinds(waiting.volunteer)
+
+
+def test_foreign_national_in_a_decision_making_role_needs_a_written_override():
+    dep = b.deployment(spots={"NC": 2})
+    org = b.organiser()
+    foreign = b.claim(dep, b.volunteer(), role="strategy_adviser").signup
+    assert foreign.status is SignupStatus.PENDING_APPROVAL   # even without approval mode
+    with pytest.raises(signups.OverrideRequired, match="foreign national"):
+        signups.approve(db.session, foreign, actor=org)
+    signups.approve(db.session, foreign, actor=org,
+                    override_reason="Advises on logistics only; counsel consulted.")
+    assert foreign.status is SignupStatus.CONFIRMED
+    assert foreign.role_override_reason.startswith("Advises") and foreign.role_override_by_id == org.id
+    citizen = b.claim(dep, b.volunteer(Citizenship.US_CITIZEN), role="manager").signup
+    assert citizen.status is SignupStatus.CONFIRMED
+
+
+def test_changing_a_confirmed_foreign_national_to_a_decision_making_role_needs_a_reason():
+    dep = b.deployment(spots={"NC": 2})
+    org = b.organiser()
+    signup = b.claim(dep, b.volunteer()).signup
+    with pytest.raises(signups.OverrideRequired):
+        signups.change_role(db.session, signup, "manager", actor=org)
+    signups.change_role(db.session, signup, "team_lead", actor=org)
+    signups.change_role(db.session, signup, "manager", actor=org, override_reason="Counsel agreed.")
+    assert signup.role.value == "manager" and signup.role_override_reason == "Counsel agreed."
+
+
+def test_moving_respects_both_capacities_and_frees_the_old_spot():
+    dep = b.deployment(spots={"NC": 1, "PA": 1})
+    org = b.organiser()
+    mover = b.claim(dep, b.volunteer(), "NC").signup
+    waiting_nc = b.claim(dep, b.volunteer(), "NC").signup
+    b.claim(dep, b.volunteer(), "PA")
+    db.session.commit()
+    with pytest.raises(signups.PlacementFull, match="PA has no free spot"):
+        signups.move(db.session, mover, "PA", actor=org)
+    db.session.rollback()
+    deployments.set_capacity(db.session, dep, "PA", 2, actor=org)
+    signups.move(db.session, mover, "PA", actor=org)
+    db.session.commit()
+    assert mover.placement.state_code == "PA"
+    assert db.session.get(Signup, waiting_nc.id).status is SignupStatus.OFFERED
+    assert "moved" in _kinds(mover.volunteer)
+    with pytest.raises(signups.UnknownState):
+        signups.move(db.session, mover, "VA", actor=org)
+
+
+def test_capacity_raised_offers_new_spots_and_lowering_below_held_is_refused():
+    dep = b.deployment(spots={"NC": 1})
+    org = b.organiser()
+    b.claim(dep, b.volunteer())
+    first, second, third = (b.claim(dep, b.volunteer()).signup for _ in range(3))
+    deployments.set_capacity(db.session, dep, "NC", 3, actor=org)
+    assert [s.status for s in (first, second, third)] == \
+        [SignupStatus.OFFERED, SignupStatus.OFFERED, SignupStatus.WAITLISTED]
+    with pytest.raises(Conflict, match="already has 3 spots held"):
+        deployments.set_capacity(db.session, dep, "NC", 2, actor=org)
+
+
+def test_cancel_with_a_reason_frees_the_spot():
+    dep = b.deployment(spots={"NC": 1})
+    org = b.organiser()
+    held = b.claim(dep, b.volunteer()).signup
+    waiting = b.claim(dep, b.volunteer()).signup
+    with pytest.raises(ValidationFailed):
+        signups.cancel(db.session, held, actor=org, reason="")
+    signups.cancel(db.session, held, actor=org, reason="Visa refused.")
+    assert held.status is SignupStatus.CANCELLED and held.cancel_reason == "Visa refused."
+    assert waiting.status is SignupStatus.OFFERED
+
+
+@pytest.mark.parametrize(("setup", "kwargs", "error", "words"), [
+    ("twice", {}, signups.AlreadyClaimed, "already have a sign-up"),
+    ("none", {"state": "VA"}, signups.UnknownState, "no spots in 'VA'"),
+    ("none", {"state": "ZZ"}, signups.UnknownState, "has: NC, PA"),
+    ("none", {"role": "king"}, signups.InvalidRole, "not a role"),
+    ("none", {"arrive_on": "2024-10-01"}, signups.InvalidDates, "within NC's window"),
+    ("none", {"depart_on": "2024-11-30"}, signups.InvalidDates, "within NC's window"),
+    ("none", {"arrive_on": "2024-10-25", "depart_on": "2024-10-22"}, signups.InvalidDates,
+     "departure date is before"),
+    ("withdrawn", {}, signups.ClaimBlocked, "was withdrawn"),
+    ("closed", {}, signups.DeploymentClosed, "not open"),
+    ("undeclared", {}, signups.DeclarationRequired, "Declare your citizenship"),
+])
+def test_bad_claims_are_refused_and_write_nothing(setup, kwargs, error, words):
+    from datetime import date
+    dep = b.deployment(spots={"NC": 3, "PA": 3})
+    vol = b.volunteer(declared=setup != "undeclared")
+    if setup == "twice":
+        b.claim(dep, vol, "PA")
+    if setup == "withdrawn":
+        signups.withdraw(db.session, b.claim(dep, vol).signup, actor=None)
+    if setup == "closed":
+        dep.status = DeploymentStatus.CLOSED
+    db.session.commit()
+    before = (_count(), _count(Notification))
+    kwargs = {k: date.fromisoformat(v) if k.endswith("_on") else v for k, v in kwargs.items()}
+    with pytest.raises(error, match=words):
+        b.claim(dep, vol, **kwargs)
+    db.session.rollback()
+    assert (_count(), _count(Notification)) == before
+
+
+def test_attestation_is_needed_and_can_be_given_with_the_claim():
+    dep = b.deployment()
+    vol = b.volunteer()
+    vol.attested_at = None
+    db.session.commit()
+    with pytest.raises(signups.AttestationRequired):
+        b.claim(dep, vol)
+    db.session.rollback()
+    b.claim(dep, vol, attest=True)
+    assert vol.attested_at is not None and "no one is compensating me" in vol.attestation_text
+
+
+def test_settle_is_cheap_when_nothing_is_overdue(app):
+    dep = b.deployment()
+    db.session.commit()
+    assert dep.id  # loaded before counting
+    statements = []
+    from sqlalchemy import event
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        assert spots.settle_overdue_offers(db.session, dep) == 0
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    assert len(statements) == 1 and statements[0].lstrip().upper().startswith("SELECT")
