@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import event, inspect, select, update
+from sqlalchemy import event, inspect, select, text
 from sqlalchemy.orm import Session
 
-from ..models import GENESIS_HASH, AuditEvent, AuditHead
+from ..models import GENESIS_HASH, AuditEvent, AuditHead, Finding
 from ..models.types import utcnow
 
 _PENDING = "audit_pending"
@@ -30,7 +30,8 @@ SYSTEM_ACTOR = (None, "system")
 
 #: Never written to the chain in clear; the event still says they changed.
 _REDACTED = {"password_hash", "token_hash", "session_nonce"}
-_NOT_AUDITED = (AuditEvent, AuditHead)
+#: Findings are derived data (recomputed from audited facts); reviews of them are audited.
+_NOT_AUDITED = (AuditEvent, AuditHead, Finding)
 
 
 def act_as(session: Session, actor) -> None:
@@ -147,8 +148,8 @@ def _append_to_chain(session: Session) -> None:
         session.add(AuditEvent(seq=seq, occurred_at=occurred_at, prev_hash=prev_hash,
                                hash=digest, **item))
         prev_hash = digest
-    session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=seq, hash=prev_hash))
     session.flush()
+    session.execute(_MOVE_HEAD, {"seq": seq, "hash": prev_hash})
 
 
 @event.listens_for(Session, "after_rollback")
@@ -156,12 +157,14 @@ def _discard_pending(session: Session) -> None:
     session.info.pop(_PENDING, None)
 
 
+# Plain SQL on the hot path (every committing transaction).
+_LOCK_HEAD = text("UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash")
+_MOVE_HEAD = text("UPDATE audit_head SET seq = :seq, hash = :hash WHERE id = 1")
+
+
 def _lock_head(session: Session) -> tuple[int, str]:
     """Lock the chain head (an UPDATE locks on both databases) and return (seq, hash)."""
-    row = session.execute(
-        update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq)
-        .returning(AuditHead.seq, AuditHead.hash)
-    ).first()
+    row = session.execute(_LOCK_HEAD).first()
     if row is None:  # a database made without the initial migration's head row
         session.add(AuditHead(id=1, seq=0, hash=GENESIS_HASH))
         session.flush()
