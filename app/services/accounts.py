@@ -8,7 +8,7 @@ from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from ..models import ApiToken, Role, User, Volunteer
 from ..models.accounts import new_session_nonce
@@ -173,8 +173,8 @@ def issue_tokens_for_role(session: Session, role: Role, *, actor: User | None) -
 def user_for_token(session: Session, raw: str) -> User | None:
     if not raw or not raw.startswith(TOKEN_PREFIX):
         return None
-    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_digest(raw),
-                                                  ApiToken.revoked_at.is_(None)))
-    if token is None or not token.user.is_active:
-        return None
-    return token.user
+    # One query for the token, its user and (for volunteers) their profile.
+    return session.scalar(select(User).join(ApiToken, ApiToken.user_id == User.id)
+                          .options(joinedload(User.volunteer))
+                          .where(ApiToken.token_hash == _token_digest(raw),
+                                 ApiToken.revoked_at.is_(None), User.is_active))

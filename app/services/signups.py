@@ -187,8 +187,11 @@ def claim_spot(session: Session, *, deployment: Deployment, volunteer: Volunteer
     placement = spots.lock_placement(session, placement.id)
     now = utcnow() if now is None else now
     _refuse_second_claim(session, deployment, volunteer)
-    spots.offer_free_spots(session, placement, now)  # people already waiting come first
-    if spots.held_spots(session, placement.id) < placement.capacity:
+    counts = spots.counts(session, placement.id, now)
+    if counts.overdue_offers or (counts.waitlisted and counts.held < placement.capacity):
+        spots.offer_free_spots(session, placement, now)  # people already waiting come first
+        counts = spots.counts(session, placement.id, now)
+    if counts.held < placement.capacity:
         guarded = needs_override(volunteer, role) and not override_reason
         status = SignupStatus.PENDING_APPROVAL if deployment.requires_approval or guarded \
             else SignupStatus.CONFIRMED
@@ -197,8 +200,8 @@ def claim_spot(session: Session, *, deployment: Deployment, volunteer: Volunteer
     else:
         raise PlacementFull(f"{placement.state_code} is full and this deployment keeps no "
                             "waitlist.")
-    signup = Signup(deployment_id=deployment.id, placement_id=placement.id,
-                    volunteer_id=volunteer.id, role=role, arrive_on=arrive_on,
+    signup = Signup(deployment_id=deployment.id, placement=placement,
+                    volunteer=volunteer, role=role, arrive_on=arrive_on,
                     depart_on=depart_on, status=status, created_at=now, updated_at=now,
                     role_override_reason=override_reason,
                     role_override_by_id=actor.id if override_reason and actor else None)
@@ -216,17 +219,20 @@ def claim_spot(session: Session, *, deployment: Deployment, volunteer: Volunteer
     return ClaimResult(signup, position)
 
 
+_BLOCKING = (SignupStatus.WITHDRAWN, SignupStatus.CANCELLED, SignupStatus.REJECTED)
+
+
 def _refuse_second_claim(session: Session, deployment: Deployment, volunteer: Volunteer) -> None:
-    if active_signup(session, deployment, volunteer) is not None:
+    earlier = session.execute(select(Signup.status, Signup.updated_at).where(
+        Signup.deployment_id == deployment.id, Signup.volunteer_id == volunteer.id)
+        .order_by(Signup.updated_at.desc())).all()
+    if any(status in ACTIVE_SIGNUP_STATUSES for status, _ in earlier):
         raise AlreadyClaimed("You already have a sign-up in this deployment; withdraw it "
                              "first to change state.")
-    ended = session.scalar(select(Signup).where(
-        Signup.deployment_id == deployment.id, Signup.volunteer_id == volunteer.id,
-        Signup.status.in_([SignupStatus.WITHDRAWN, SignupStatus.CANCELLED,
-                           SignupStatus.REJECTED])).order_by(Signup.updated_at.desc()).limit(1))
-    if ended is not None:
-        raise ClaimBlocked(f"Your earlier sign-up was {ended.status.value} on "
-                           f"{ended.updated_at:%-d %b %Y}; ask an organiser to take you back.")
+    for status, when in earlier:
+        if status in _BLOCKING:
+            raise ClaimBlocked(f"Your earlier sign-up was {status.value} on {when:%-d %b %Y}; "
+                               "ask an organiser to take you back.")
 
 
 # -- the volunteer's own changes --------------------------------------------------------------

@@ -11,26 +11,50 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from dataclasses import dataclass
+
+from sqlalchemy import case, func, select, text
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..models import (SPOT_HOLDING_STATUSES, Deployment, Placement, Signup, SignupStatus)
 from ..models.types import utcnow
 from . import notifications
 
 
+# Plain SQL: this runs on every claim, and it changes nothing but the locks it takes.
+_LOCK = text("UPDATE placements SET capacity = capacity WHERE id = :id RETURNING capacity")
+
+
 def lock_placement(session: Session, placement_id: int) -> Placement:
     """Serialise changes to one placement's spots until the transaction ends."""
-    session.execute(update(Placement).where(Placement.id == placement_id)
-                    .values(capacity=Placement.capacity)
-                    .execution_options(synchronize_session=False))
-    placement = session.get(Placement, placement_id, populate_existing=True)
+    capacity = session.execute(_LOCK, {"id": placement_id}).scalar_one()
+    placement = session.get(Placement, placement_id)
+    set_committed_value(placement, "capacity", capacity)  # as of the lock, not as first read
     return placement
 
 
 def lock_placements(session: Session, placement_ids) -> dict[int, Placement]:
     """Lock several placements in id order, so two moves in opposite directions cannot deadlock."""
     return {pid: lock_placement(session, pid) for pid in sorted(set(placement_ids))}
+
+
+@dataclass(frozen=True)
+class Counts:
+    held: int
+    waitlisted: int
+    overdue_offers: int
+
+
+def counts(session: Session, placement_id: int, now: datetime) -> Counts:
+    """Held spots, waitlist length and overdue offers of one placement, in one query."""
+    holding = Signup.status.in_(SPOT_HOLDING_STATUSES)
+    overdue = (Signup.status == SignupStatus.OFFERED) & (Signup.offer_expires_at <= now)
+    row = session.execute(select(
+        func.count(case((holding, 1))),
+        func.count(case((Signup.status == SignupStatus.WAITLISTED, 1))),
+        func.count(case((overdue, 1)))).where(Signup.placement_id == placement_id)).one()
+    return Counts(*row)
 
 
 def held_spots(session: Session, placement_id: int) -> int:

@@ -120,17 +120,17 @@ def my_claim(slug: str):
 @token_required(Role.VOLUNTEER)
 def withdraw(slug: str):
     """Withdraw; a freed spot is offered to the next person on the waitlist."""
-    signup = signups.withdraw(db.session, _my_claim(slug), actor=g.api_user)
+    answer = _claim_json(signups.withdraw(db.session, _my_claim(slug), actor=g.api_user))
     db.session.commit()
-    return jsonify(_claim_json(signup))
+    return jsonify(answer)
 
 
 @bp.post("/deployments/<slug>/claims/mine/accept")
 @token_required(Role.VOLUNTEER)
 def accept_offer(slug: str):
-    signup = signups.accept_offer(db.session, _my_claim(slug), actor=g.api_user)
+    answer = _claim_json(signups.accept_offer(db.session, _my_claim(slug), actor=g.api_user))
     db.session.commit()
-    return jsonify(_claim_json(signup))
+    return jsonify(answer)
 
 
 @bp.get("/deployments/<slug>")
