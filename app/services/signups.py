@@ -105,8 +105,11 @@ def declare(session: Session, volunteer: Volunteer, *, citizenship, country: str
     volunteer.citizenship = _choice(Citizenship, citizenship, "citizenship", "citizenship")
     volunteer.country = country_code(country)
     volunteer.home_organisation = (home_organisation or "").strip()[:200]
-    volunteer.affiliation = _choice(Affiliation, affiliation, "affiliation", "affiliation")
-    volunteer.leave_type = _choice(LeaveType, leave_type, "leave_type", "leave type")
+    # None leaves a fact undeclared (an import without it), which the rules report as missing.
+    volunteer.affiliation = None if affiliation is None else \
+        _choice(Affiliation, affiliation, "affiliation", "affiliation")
+    volunteer.leave_type = None if leave_type is None else \
+        _choice(LeaveType, leave_type, "leave_type", "leave type")
     volunteer.declared_at = utcnow()
     if attest:
         _attest(volunteer)
@@ -158,12 +161,16 @@ def _check_dates(placement: Placement, arrive_on: date | None, depart_on: date |
 def claim_spot(session: Session, *, deployment: Deployment, volunteer: Volunteer, state: str,
                role, actor: User | None, arrive_on: date | None = None,
                depart_on: date | None = None, attest: bool = False,
-               override_reason: str | None = None, now: datetime | None = None) -> ClaimResult:
+               override_reason: str | None = None, now: datetime | None = None,
+               require_attestation: bool = True) -> ClaimResult:
     """Claim one of the remaining spots in ``state``, or join its waitlist when it is full.
 
     The claim holds a spot as ``confirmed``, or ``pending_approval`` when the deployment needs
     approval or a foreign national claims a decision-making role without an organiser's
     written ``override_reason``.
+
+    ``require_attestation`` False is for organisers placing people (imports): the volunteer's
+    own attestation is then still missing, and shown as such, until they sign it.
 
     :raises DeploymentClosed, DeclarationRequired, AttestationRequired, UnknownState,
         InvalidRole, InvalidDates, AlreadyClaimed, ClaimBlocked, PlacementFull (no waitlist)
@@ -177,7 +184,7 @@ def claim_spot(session: Session, *, deployment: Deployment, volunteer: Volunteer
     if volunteer.citizenship is None:
         raise DeclarationRequired("Declare your citizenship, home organisation, affiliation and "
                                   "leave status before you claim a spot.")
-    if volunteer.attested_at is None:
+    if volunteer.attested_at is None and (attest or require_attestation):
         if not attest:
             raise AttestationRequired("Sign the attestation that no one is compensating you "
                                       "for this trip before you claim a spot.")
