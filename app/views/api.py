@@ -105,9 +105,9 @@ def claim(slug: str, state: str):
         role=body.get("role") or "canvasser", arrive_on=_date(body, "arrive_on"),
         depart_on=_date(body, "depart_on"), attest=body.get("attestation") is True,
         actor=g.api_user)
+    answer = _claim_json(result.signup, result.position)  # before commit expires the objects
     db.session.commit()
-    status = 202 if result.signup.status is SignupStatus.WAITLISTED else 201
-    return jsonify(_claim_json(result.signup, result.position)), status
+    return jsonify(answer), 202 if answer["status"] == SignupStatus.WAITLISTED.value else 201
 
 
 @bp.get("/deployments/<slug>/claims/mine")
