@@ -277,3 +277,27 @@ def test_api_on_a_closed_deployment(app, api, dep):
                    json={"attestation": True})
     assert response.status_code == 409 and response.json["error"] == "closed"
     assert _count(app) == 0
+
+
+def test_a_volunteer_sees_their_own_stay_and_who_pays(app, client):
+    from datetime import date
+
+    from app.models import AccommodationKind, PayerKind
+    from app.services import housing, ledger
+    with app.app_context():
+        d = b.deployment(slug="housed", spots={"NC": 2})
+        mine = b.volunteer(email="sleeper@example.org", password=PASSWORD)
+        signup = b.claim(d, mine, "NC").signup
+        party = ledger.find_or_add_payer(db.session, d, name="Northbridge Labour Party",
+                                         kind=PayerKind.FOREIGN_PARTY, country="GB", actor=None)
+        hotel = housing.add_accommodation(db.session, deployment=d, actor=None,
+                                          name="Midtown Hotel", kind=AccommodationKind.HOTEL,
+                                          state_code="NC", beds=2, nightly_cost="120.00",
+                                          payer_id=party.id, address="1 Main St", city="Raleigh")
+        housing.assign_stay(db.session, signup=signup, accommodation=hotel,
+                            check_in=date(2024, 10, 21), check_out=date(2024, 10, 24), actor=None)
+        db.session.commit()
+    log_in(client, "sleeper@example.org")
+    page = client.get("/me/").get_data(as_text=True)
+    assert "Midtown Hotel" in page and "1 Main St" in page
+    assert "Northbridge Labour Party" in page and "3 nights" in page

@@ -9,7 +9,7 @@ from ..forms import ConfirmForm
 from ..forms.signups import ClaimForm, DeclarationForm
 from ..models import Placement, Role, Signup, SignupStatus
 from ..security import gate, safe_next
-from ..services import deployments, signups, spots
+from ..services import deployments, housing, signups, spots
 from ..services.errors import DomainError
 
 bp = Blueprint("volunteer", __name__, url_prefix="/me")
@@ -30,7 +30,8 @@ def home():
     positions = {s.id: spots.waitlist_position(db.session, s) for s in mine
                  if s.status is SignupStatus.WAITLISTED}
     return render_template("volunteer/home.html", volunteer=volunteer, signups=mine,
-                           positions=positions, form=ConfirmForm())
+                           positions=positions, form=ConfirmForm(),
+                           stays=housing.my_stays(db.session, volunteer))
 
 
 @bp.route("/declaration", methods=["GET", "POST"])
