@@ -130,3 +130,4 @@ def test_rows_on_a_waitlist_keep_file_order():
                                  .where(Signup.status == SignupStatus.WAITLISTED)
                                  .order_by(Signup.id)).all()
     assert waiting == ["p1@example.org", "p2@example.org", "p3@example.org"]
+

@@ -2,17 +2,21 @@
 
 Auditors may read every page here (read-only); only organisers and admins change anything.
 """
+import os
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
-from ..forms import CapacityForm, DeploymentForm
+from ..forms import CapacityForm, ConfirmForm, DeploymentForm
+from ..forms.ledger import ImportForm
 from ..forms.signups import ApproveForm, MoveForm, ReasonForm, RoleForm, SettingsForm
 from ..models import Deployment, DeploymentStatus, Role, Signup, SignupStatus, Volunteer
 from ..security import gate
-from ..services import deployments, notifications, signups, spots
+from ..services import (csv_import, deployments, notifications, signups, spots,
+                        volunteers_import)
 from ..services.errors import DomainError
 
 bp = Blueprint("organiser", __name__, url_prefix="/organiser")
@@ -216,3 +220,92 @@ def settings(slug: str):
 @bp.get("/outbox")
 def outbox():
     return render_template("organiser/outbox.html", messages=notifications.outbox(db.session))
+
+
+# -- volunteers from a spreadsheet ------------------------------------------------------------
+
+def _dry_run(deployment, content: bytes, filename: str):
+    """Run the whole import, then roll it back: the preview shows exactly what would happen."""
+    try:
+        return volunteers_import.import_volunteers(db.session, deployment, content,
+                                                   actor=current_user, filename=filename)
+    finally:
+        db.session.rollback()
+
+
+def _volunteer_import_page(deployment, form, *, rejected=None, status=200):
+    return render_template("organiser/import_volunteers.html", deployment=deployment, form=form,
+                           rejected=rejected, columns=volunteers_import.COLUMNS,
+                           limit=csv_import.describe_size(csv_import.max_bytes())), status
+
+
+@bp.route("/deployments/<slug>/volunteers/import", methods=["GET", "POST"])
+def import_volunteers(slug: str):
+    deployment = deployments.get_deployment(db.session, slug)
+    form = ImportForm()
+    if not form.validate_on_submit():
+        return _volunteer_import_page(deployment, form, status=422 if form.errors else 200)
+    upload = form.file.data
+    filename = os.path.basename(upload.filename or "volunteers.csv")[:255]
+    content = upload.stream.read(csv_import.max_bytes() + 1)
+    try:
+        csv_import.check_size(len(content), csv_import.max_bytes(), filename)
+        _dry_run(deployment, content, filename)
+    except csv_import.ImportRejected as exc:
+        return _volunteer_import_page(deployment, form, rejected=exc, status=422)
+    except DomainError as exc:
+        form.file.errors = [exc.message]
+        return _volunteer_import_page(deployment, form, status=422)
+    token = csv_import.stage_upload(db.session, deployment_id=deployment.id, kind="volunteers",
+                                    filename=filename, content=content, user_id=current_user.id)
+    db.session.commit()
+    return redirect(url_for("organiser.volunteer_import_preview", slug=slug, token=token))
+
+
+def _staged(deployment, token):
+    return csv_import.staged_upload(db.session, deployment_id=deployment.id, kind="volunteers",
+                                    token=token)
+
+
+@bp.get("/deployments/<slug>/volunteers/import/<token>")
+def volunteer_import_preview(slug: str, token: str):
+    deployment = deployments.get_deployment(db.session, slug)
+    staged = _staged(deployment, token)
+    preview = rejected = None
+    try:
+        preview = _dry_run(deployment, staged.content, staged.filename)
+    except csv_import.ImportRejected as exc:
+        rejected = exc
+    return render_template("organiser/import_volunteers_preview.html", deployment=deployment,
+                           token=token, staged=staged, preview=preview, rejected=rejected,
+                           form=ConfirmForm())
+
+
+@bp.post("/deployments/<slug>/volunteers/import/<token>")
+def confirm_volunteer_import(slug: str, token: str):
+    deployment = deployments.get_deployment(db.session, slug)
+    try:
+        staged = _staged(deployment, token)
+        done = volunteers_import.import_volunteers(db.session, deployment, staged.content,
+                                                   actor=current_user, filename=staged.filename)
+        csv_import.drop_upload(db.session, staged.id)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message.splitlines()[0], "error")
+        return redirect(url_for("organiser.import_volunteers", slug=slug))
+    db.session.commit()
+    flash(f"Imported {done.filename}: {done.describe()}.", "success")
+    return redirect(url_for("organiser.deployment", slug=slug))
+
+
+@bp.post("/deployments/<slug>/volunteers/import/<token>/discard")
+def discard_volunteer_import(slug: str, token: str):
+    deployment = deployments.get_deployment(db.session, slug)
+    try:
+        csv_import.drop_upload(db.session, _staged(deployment, token).id)
+    except DomainError:
+        pass
+    else:
+        db.session.commit()
+        flash("Upload discarded; nothing was imported.", "info")
+    return redirect(url_for("organiser.import_volunteers", slug=slug))

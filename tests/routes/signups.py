@@ -26,6 +26,16 @@ ROUTES = {
     "organiser.change_role": ("POST",
                               "/organiser/deployments/{slug}/signups/{signup_id}/role",
                               staff_write()),
+    "organiser.import_volunteers": ("GET", "/organiser/deployments/{slug}/volunteers/import",
+                                    staff_read()),
+    # an unknown upload token: not found for staff, never a change
+    "organiser.volunteer_import_preview": (
+        "GET", "/organiser/deployments/{slug}/volunteers/import/no-such-token", staff_read(ok=404)),
+    "organiser.confirm_volunteer_import": (
+        "POST", "/organiser/deployments/{slug}/volunteers/import/no-such-token", staff_write()),
+    "organiser.discard_volunteer_import": (
+        "POST", "/organiser/deployments/{slug}/volunteers/import/no-such-token/discard",
+        staff_write()),
     # API claims: volunteers only; the matrix volunteer has not declared → 409
     "api.claim": ("POST", "/api/v1/deployments/{slug}/placements/NC/claims",
                   api_token(ok=409, roles=(VOL,))),
