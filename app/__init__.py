@@ -39,6 +39,8 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     extensions.limiter.init_app(app)
     init_login(app)
     views.register_blueprints(app)
+    # A global, so macros imported without context (the deployment tabs) can see it too.
+    app.jinja_env.globals["view_endpoints"] = app.view_functions
     errors.init_app(app)
     cli.init_app(app)
     return app

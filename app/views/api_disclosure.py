@@ -1,7 +1,27 @@
-"""The disclosure ledger as JSON (``/api/v1/deployments/SLUG/disclosure``): auditors and organisers."""
-from flask import Blueprint
+"""The disclosure ledger as JSON (``/api/v1/deployments/SLUG/disclosure``): auditors and organisers.
 
-from ..extensions import csrf
+Optional scope (one at most): ``?state=NC``, ``?payer_id=N`` or ``?volunteer_id=N``. The answer
+carries the data's fingerprint, also as the ETag, so a client can tell whether anything changed.
+"""
+from flask import Blueprint, jsonify, request
+
+from ..extensions import csrf, db
+from ..models import Role
+from ..services import deployments
+from ..services.compliance.disclosure import build_disclosure
+from .api import token_required
 
 bp = Blueprint("api_disclosure", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # bearer tokens, not cookies (see api.py)
+
+
+@bp.get("/deployments/<slug>/disclosure")
+@token_required(Role.AUDITOR, Role.ORGANISER, Role.ADMIN)
+def disclosure(slug: str):
+    found = deployments.get_deployment(db.session, slug)
+    data = build_disclosure(db.session, found, state=request.args.get("state"),
+                            payer_id=request.args.get("payer_id"),
+                            volunteer_id=request.args.get("volunteer_id"))
+    response = jsonify(data)
+    response.set_etag(data["fingerprint"])
+    return response

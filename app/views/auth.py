@@ -75,6 +75,5 @@ def logout():
 
 @bp.app_context_processor
 def _layout_context():
-    """The layout's logout button needs a CSRF-protected form; tabs need the known endpoints."""
-    return {"logout_form": ConfirmForm() if current_user.is_authenticated else None,
-            "view_endpoints": current_app.view_functions}
+    """The layout's logout button needs a CSRF-protected form."""
+    return {"logout_form": ConfirmForm() if current_user.is_authenticated else None}

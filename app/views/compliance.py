@@ -1,8 +1,131 @@
-"""Findings and their review (auditors review; organisers and admins read)."""
-from flask import Blueprint
+"""Findings and their review (auditors and admins review; organisers read).
 
-from ..models import Role
+The queue of a deployment's findings with filters and sorts, one finding with its facts, rule
+and citation, the verdict per volunteer, the rule set in force, and the FEC-style CSV.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from ..extensions import db
+from ..forms.compliance import QueueFilterForm, ReviewForm
+from ..models import Placement, Role, Volunteer
 from ..security import gate
+from ..services import compliance, deployments  # compliance keeps findings current on commit
+from ..services.compliance import fec, review
+from ..services.compliance import verdicts as verdicts_service
+from ..services.compliance.store import active_activation, active_rule_set
+from ..services.errors import DomainError
 
 bp = Blueprint("compliance", __name__, url_prefix="/deployments/<slug>/findings")
 gate(bp, Role.AUDITOR, Role.ADMIN, read_only=(Role.ORGANISER,))
+
+
+_DONE = {"acknowledge": "acknowledged", "clear": "cleared", "escalate": "escalated"}
+
+
+def _can_review() -> bool:
+    return current_user.role in review.REVIEWERS
+
+
+def _states(deployment) -> list[str]:
+    return list(db.session.scalars(db.select(Placement.state_code)
+                                   .where(Placement.deployment_id == deployment.id)
+                                   .order_by(Placement.state_code)))
+
+
+@bp.get("/")
+def queue(slug: str):
+    found = deployments.get_deployment(db.session, slug)
+    filters = review.QueueFilters.from_args(request.args)
+    form = QueueFilterForm(request.args, meta={"csrf": False})
+    form.set_states(_states(found))
+    page = review.queue(db.session, found, filters)
+    counts = review.counts_by_code(db.session, [found.id]).get(found.id)
+    return render_template("compliance/queue.html", deployment=found, page=page,
+                           filters=filters, form=form, counts=counts,
+                           rule_set=active_rule_set(db.session))
+
+
+def _finding_page(found, finding, form, status: int = 200):
+    state, latest = review.review_state(finding)
+    rs = active_rule_set(db.session)
+    volunteer = db.session.get(Volunteer, finding.volunteer_id)
+    siblings = []
+    if finding.cost_id or finding.signup_id:
+        column = "cost_id" if finding.cost_id else "signup_id"
+        siblings = db.session.scalars(db.select(type(finding)).where(
+            getattr(type(finding), column) == getattr(finding, column),
+            type(finding).is_current.is_(True), type(finding).id != finding.id)).all()
+    return render_template("compliance/finding.html", deployment=found, finding=finding,
+                           rule=rs.by_id.get(finding.rule_id), rule_set=rs, state=state,
+                           latest=latest, volunteer=volunteer, siblings=siblings, form=form,
+                           can_review=_can_review()), status
+
+
+@bp.get("/<int:finding_id>")
+def finding(slug: str, finding_id: int):
+    found = deployments.get_deployment(db.session, slug)
+    item = review.get_finding(db.session, found, finding_id)
+    return _finding_page(found, item, ReviewForm())
+
+
+@bp.post("/<int:finding_id>/review")
+def review_finding(slug: str, finding_id: int):
+    found = deployments.get_deployment(db.session, slug)
+    item = review.get_finding(db.session, found, finding_id)
+    form = ReviewForm()
+    if form.validate_on_submit():
+        try:
+            done = review.review_finding(db.session, deployment=found, finding_id=item.id,
+                                         action=form.action.data, reason=form.reason.data,
+                                         actor=current_user)
+        except DomainError as exc:
+            db.session.rollback()
+            if not form.apply_domain_error(exc):
+                flash(exc.message, "error")
+            item = review.get_finding(db.session, found, finding_id)
+        else:
+            db.session.commit()
+            flash(f"Finding #{item.id} {_DONE[done.action.value]}.", "success")
+            return redirect(url_for("compliance.queue", slug=slug))
+    return _finding_page(found, item, form, 422)
+
+
+@bp.get("/volunteers")
+def verdicts(slug: str):
+    found = deployments.get_deployment(db.session, slug)
+    rs = active_rule_set(db.session)
+    rows = verdicts_service.volunteer_verdicts(db.session, rs, found)
+    tally = {level.key: 0 for level in verdicts_service.levels(rs)}
+    for row in rows:
+        tally[row["verdict"].key] += 1
+    return render_template("compliance/volunteers.html", deployment=found, rows=rows,
+                           tally=tally, levels=verdicts_service.levels(rs))
+
+
+@bp.get("/rules")
+def rules(slug: str):
+    found = deployments.get_deployment(db.session, slug)
+    return render_template("compliance/rules.html", deployment=found,
+                           rule_set=active_rule_set(db.session),
+                           activation=active_activation(db.session))
+
+
+@bp.get("/fec.csv")
+def fec_export(slug: str):
+    found = deployments.get_deployment(db.session, slug)
+    form = (request.args.get("form") or "").upper() or None
+    try:
+        text = fec.fec_csv(db.session, found, form=form)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("compliance.queue", slug=slug))
+    name = f"fec-inkind-{found.slug}-{(form or 'default').lower()}.csv"
+    return Response(text, mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+__all__ = ["bp", "compliance"]

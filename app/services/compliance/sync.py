@@ -1,0 +1,546 @@
+"""Keeping findings current: every change to the facts updates them in the same transaction.
+
+Whatever changes the facts (views, CLI, imports, the demo, other areas' services) goes
+through the session, so the session is where this hooks in:
+
+- ``after_flush`` / ``before_flush`` note what changed: cost lines, stays, accommodations,
+  payers, volunteers' declarations, sign-ups, deployments' elections, the rule set in force.
+  Only ids are noted, so a 20,000-line import costs a few set insertions per line.
+- ``before_commit`` (registered first, so it runs before the audit chain's listener) turns
+  those ids into the volunteers whose findings may change, and recomputes each of them once,
+  with bulk queries and bulk writes. Running totals make the set wider than the lines touched:
+  all of a volunteer's lines in the election, and everyone a host fed at home.
+- ORM bulk INSERT/UPDATE/DELETE statements skip the unit of work, so ``do_orm_execute`` reads
+  the ids they are about to touch (or, when a statement moves rows to ids only it knows,
+  marks everything for recomputation). Plain SQL text bypasses all of this; don't.
+"""
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from sqlalchemy import event, insert, inspect, select, update
+from sqlalchemy.orm import Session, aliased
+
+from ...models import (ACTIVE_SIGNUP_STATUSES, Accommodation, Cost, Deployment, Finding,
+                       Payer, Placement, Signup, Stay, Volunteer)
+from ...models.compliance import RuleSetActivation
+from ...models.types import utcnow
+from .engine import (SEVERITY, LineFacts, Outcome, RoleFacts, classify_lines, classify_role,
+                     classify_volunteer)
+from .rules import RuleSet
+from .store import active_rule_set
+
+
+def digest(*values) -> str:
+    """SHA-256 of plain values (str, int, bool, None, Decimal, date and dicts/lists of them).
+
+    ``repr`` of these is exact and stable, and much cheaper than canonical JSON, which
+    matters at 30,000 findings per recompute. Dicts are built in a fixed order by this module.
+    """
+    return hashlib.sha256(repr(values).encode()).hexdigest()
+
+
+_DIRTY = "compliance_dirty"
+_BUSY = "compliance_syncing"
+_CHUNK = 900  # ids per IN (...) list, well under every database's limit
+_ACTIVE = tuple(s.value for s in ACTIVE_SIGNUP_STATUSES)
+
+
+@dataclass
+class Dirty:
+    """Ids of changed records, collected during a transaction."""
+    volunteers: set = field(default_factory=set)
+    payers: set = field(default_factory=set)
+    #: Payers of home-hospitality lines that changed (their running totals move).
+    hosts: set = field(default_factory=set)
+    signups: set = field(default_factory=set)
+    accommodations: set = field(default_factory=set)
+    deployments: set = field(default_factory=set)
+    everything: bool = False
+
+    def __bool__(self) -> bool:
+        return bool(self.everything or self.volunteers or self.payers or self.hosts
+                    or self.signups
+                    or self.accommodations or self.deployments)
+
+
+def _dirty(session: Session) -> Dirty:
+    return session.info.setdefault(_DIRTY, Dirty())
+
+
+# -- noticing changes ----------------------------------------------------------------------
+def _values(session: Session, obj, name: str) -> set:
+    """The current value of a column and, if this flush changes it, the previous one (read
+    from the database when the ORM no longer holds it, e.g. after a commit expired it)."""
+    state = inspect(obj)
+    found = {getattr(obj, name)}
+    history = state.attrs[name].history
+    if history.deleted:
+        found.update(history.deleted)
+    elif history.added and state.key is not None:
+        mapper = state.mapper
+        found.add(session.scalar(select(mapper.columns[name])
+                                 .where(mapper.primary_key[0] == state.key[1][0])))
+    return found - {None}
+
+
+def _note(session: Session, obj, *, new: bool = False) -> None:
+    dirty = _dirty(session)
+    if isinstance(obj, Cost):
+        if new:
+            dirty.volunteers.add(obj.volunteer_id)
+            if obj.in_residence:
+                dirty.hosts.add(obj.payer_id)
+            return
+        dirty.volunteers |= _values(session, obj, "volunteer_id")
+        if True in _values(session, obj, "in_residence"):
+            dirty.hosts |= _values(session, obj, "payer_id")
+    elif isinstance(obj, Volunteer):
+        dirty.volunteers.add(obj.id)
+    elif isinstance(obj, Signup):
+        dirty.volunteers |= {obj.volunteer_id} if new else _values(session, obj, "volunteer_id")
+    elif isinstance(obj, Stay):
+        dirty.signups |= {obj.signup_id} if new else _values(session, obj, "signup_id")
+    elif isinstance(obj, Accommodation) and not new:
+        dirty.accommodations.add(obj.id)
+    elif isinstance(obj, Payer) and not new:
+        dirty.payers.add(obj.id)
+    elif isinstance(obj, Deployment) and not new:
+        dirty.deployments.add(obj.id)
+    elif isinstance(obj, RuleSetActivation):
+        dirty.everything = True
+
+
+_WATCHED = (Cost, Volunteer, Signup, Stay, Accommodation, Payer, Deployment, RuleSetActivation)
+
+
+@event.listens_for(Session, "before_flush")
+def _note_changes(session: Session, flush_context, instances) -> None:
+    for obj in list(session.dirty):
+        if isinstance(obj, _WATCHED) and session.is_modified(obj):
+            _note(session, obj)
+    for obj in list(session.deleted):
+        if isinstance(obj, _WATCHED):
+            _note(session, obj)
+
+
+@event.listens_for(Session, "after_flush")
+def _note_inserts(session: Session, flush_context) -> None:
+    for obj in list(session.new):
+        if isinstance(obj, _WATCHED):
+            _note(session, obj, new=True)
+
+
+#: For bulk statements: the column that names what a row is about, and where it goes.
+_BULK_KEYS = {Cost: ("volunteer_id", "volunteers"), Signup: ("volunteer_id", "volunteers"),
+              Volunteer: ("id", "volunteers"), Payer: ("id", "payers"),
+              Stay: ("signup_id", "signups"), Accommodation: ("id", "accommodations"),
+              Deployment: ("id", "deployments")}
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_bulk(orm_execute_state) -> None:
+    """ORM bulk INSERT/UPDATE/DELETE skip the unit of work: find the rows they touch here."""
+    state = orm_execute_state
+    if not (state.is_update or state.is_delete or state.is_insert):
+        return
+    mapper = state.bind_mapper
+    if mapper is None or mapper.class_ not in _WATCHED:
+        return
+    entity = mapper.class_
+    dirty = _dirty(state.session)
+    if entity not in _BULK_KEYS:  # a rule set: everything
+        dirty.everything = True
+        return
+    column, target = _BULK_KEYS[entity]
+    found = getattr(dirty, target)
+    if state.is_insert:
+        params = state.parameters
+        rows = params if isinstance(params, list) else [params] if params else []
+        if not rows or not all(column in row for row in rows):
+            dirty.everything = True
+            return
+        found |= {row[column] for row in rows}
+        if entity is Cost:
+            dirty.hosts |= {row.get("payer_id") for row in rows if row.get("in_residence")}
+        return
+    # UPDATE/DELETE ... WHERE: read the rows it will touch before it runs.
+    sets = {getattr(key, "key", key) for key in (getattr(state.statement, "_values", None) or {})}
+    if sets & {"volunteer_id", "payer_id", "signup_id", "id"}:
+        dirty.everything = True  # rows move to ids only the statement knows
+        return
+    where = state.statement.whereclause
+    columns = [getattr(entity, column)] + ([Cost.payer_id, Cost.in_residence]
+                                           if entity is Cost else [])
+    query = select(*columns) if where is None else select(*columns).where(where)
+    for row in state.session.execute(query):
+        found.add(row[0])
+        if entity is Cost and row[2]:
+            dirty.hosts.add(row[1])
+
+
+@event.listens_for(Session, "before_commit", insert=True)
+def _sync_before_commit(session: Session) -> None:
+    flush_pending(session)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget(session: Session) -> None:
+    session.info.pop(_DIRTY, None)
+
+
+def flush_pending(session: Session) -> int:
+    """Bring findings up to date with this transaction's changes now; returns rows written.
+
+    Runs by itself before every commit; call it to read current findings mid-transaction.
+    """
+    if session.info.get(_BUSY):
+        return 0
+    session.flush()
+    dirty = session.info.pop(_DIRTY, None)
+    if not dirty:
+        return 0
+    session.info[_BUSY] = True
+    try:
+        volunteers = None if dirty.everything else affected_volunteers(session, dirty)
+        if volunteers is not None and not volunteers:
+            return 0
+        return recompute(session, volunteers)
+    finally:
+        session.info.pop(_BUSY, None)
+
+
+# -- who is affected ---------------------------------------------------------------------
+def _chunks(ids) -> list[list]:
+    ids = sorted(ids)
+    return [ids[i:i + _CHUNK] for i in range(0, len(ids), _CHUNK)]
+
+
+def _scalars_in(session: Session, column_query, column, ids) -> set:
+    found = set()
+    for chunk in _chunks(ids):
+        found.update(session.scalars(column_query.where(column.in_(chunk))))
+    return found
+
+
+def _election_key(deployment_id: int, election_code: str | None) -> str:
+    """Running totals are per election: deployments for the same election share them."""
+    return (election_code or "").strip().upper() or f"deployment:{deployment_id}"
+
+
+def _host_key(election_key: str, payer_name: str) -> tuple[str, str]:
+    return (election_key, " ".join((payer_name or "").casefold().split()))
+
+
+def affected_volunteers(session: Session, dirty: Dirty) -> set[int]:
+    """Every volunteer whose findings the noted changes may touch."""
+    volunteers = set(dirty.volunteers)
+    if dirty.payers:
+        for column in (Cost.payer_id, Cost.arranged_by_id):
+            volunteers |= _scalars_in(session, select(Cost.volunteer_id).distinct(), column,
+                                      dirty.payers)
+    if dirty.accommodations:
+        dirty.signups |= _scalars_in(session, select(Stay.signup_id).distinct(),
+                                     Stay.accommodation_id, dirty.accommodations)
+    if dirty.signups:
+        volunteers |= _scalars_in(session, select(Signup.volunteer_id).distinct(),
+                                  Signup.id, dirty.signups)
+    if dirty.deployments:
+        for column, table in ((Cost.deployment_id, Cost), (Signup.deployment_id, Signup)):
+            volunteers |= _scalars_in(session, select(table.volunteer_id).distinct(), column,
+                                      dirty.deployments)
+    hosts = dirty.hosts | dirty.payers
+    if hosts:
+        # A host's home hospitality is one running total: everyone they fed is affected.
+        keys = set()
+        for chunk in _chunks(hosts):
+            keys |= {_host_key(_election_key(dep, code), name) for dep, code, name in
+                     session.execute(select(Payer.deployment_id, Deployment.election_code,
+                                            Payer.name)
+                                     .join(Deployment, Deployment.id == Payer.deployment_id)
+                                     .where(Payer.id.in_(chunk)))}
+        for dep, code, name, volunteer_id in session.execute(_HOST_LINES):
+            if _host_key(_election_key(dep, code), name) in keys:
+                volunteers.add(volunteer_id)
+    return volunteers
+
+
+_HOST_LINES = (select(Cost.deployment_id, Deployment.election_code, Payer.name, Cost.volunteer_id)
+               .join(Deployment, Deployment.id == Cost.deployment_id)
+               .join(Payer, Payer.id == Cost.payer_id).where(Cost.in_residence.is_(True)))
+
+
+# -- recomputing -------------------------------------------------------------------------
+_ARRANGER = aliased(Payer)
+
+
+def _line_query():
+    return (select(Cost.id, Cost.deployment_id, Deployment.election_code, Cost.volunteer_id,
+                   Volunteer.citizenship, Volunteer.leave_type, Cost.category, Cost.description,
+                   Cost.amount, Cost.currency, Cost.amount_usd, Cost.incurred_on, Cost.payer_id,
+                   Payer.name, Payer.kind, Payer.organisation_type, Cost.arranged_by_id,
+                   _ARRANGER.name, _ARRANGER.kind, Cost.in_residence, Cost.reimbursed)
+            .join(Deployment, Deployment.id == Cost.deployment_id)
+            .join(Volunteer, Volunteer.id == Cost.volunteer_id)
+            .join(Payer, Payer.id == Cost.payer_id)
+            .outerjoin(_ARRANGER, _ARRANGER.id == Cost.arranged_by_id))
+
+
+def _value(enum_or_none):
+    return None if enum_or_none is None else getattr(enum_or_none, "value", enum_or_none)
+
+
+@dataclass
+class _Line:
+    facts: LineFacts
+    deployment_id: int
+    amount: Decimal
+    currency: str
+    arranged_by_name: str | None
+    write: bool
+
+
+def _load_lines(session: Session, volunteers: set | None,
+                extra_hosts: set | None = None) -> list[_Line]:
+    query = _line_query()
+    rows = []
+    if volunteers is None:
+        rows = session.execute(query).all()
+    elif len(volunteers) > _CHUNK:
+        # Many people (an import): one pass over the lines beats a scan per IN list.
+        rows = [row for row in session.execute(query) if row.volunteer_id in volunteers]
+    else:
+        for chunk in _chunks(volunteers):
+            rows += session.execute(query.where(Cost.volunteer_id.in_(chunk))).all()
+    lines = [_line(row, write=True) for row in rows]
+    if volunteers is not None:
+        # Other volunteers' lines from the same hosts: needed for the hosts' running totals.
+        mine = {line.facts.line_id for line in lines}
+        hosts = {_host_key(line.facts.election_key, line.facts.payer_name)
+                 for line in lines if line.facts.in_residence} | (extra_hosts or set())
+        if hosts:
+            extra = session.execute(query.where(Cost.in_residence.is_(True))).all()
+            for row in extra:
+                line = _line(row, write=False)
+                if line.facts.line_id not in mine and \
+                        _host_key(line.facts.election_key, line.facts.payer_name) in hosts:
+                    lines.append(line)
+    return lines
+
+
+def _line(row, *, write: bool) -> _Line:
+    (cost_id, deployment_id, election_code, volunteer_id, citizenship, leave_type, category,
+     description, amount, currency, amount_usd, incurred_on, payer_id, payer_name, payer_kind,
+     org_type, arranged_by_id, arranged_by_name, arranged_by_kind, in_residence,
+     reimbursed) = row
+    facts = LineFacts(
+        line_id=cost_id, volunteer_id=volunteer_id,
+        election_key=_election_key(deployment_id, election_code),
+        citizenship=_value(citizenship), leave_type=_value(leave_type),
+        category=_value(category), description=description or "", amount_usd=amount_usd,
+        incurred_on=incurred_on, payer_id=payer_id, payer_kind=_value(payer_kind),
+        payer_name=payer_name or "", organisation_type=_value(org_type),
+        arranged_by_id=arranged_by_id, arranged_by_kind=_value(arranged_by_kind),
+        in_residence=bool(in_residence), reimbursed=bool(reimbursed))
+    return _Line(facts, deployment_id, amount, currency, arranged_by_name, write)
+
+
+def _load_signups(session: Session, volunteers: set | None) -> list:
+    query = (select(Signup.id, Signup.deployment_id, Signup.volunteer_id, Signup.role,
+                    Signup.status, Signup.role_override_reason, Placement.state_code,
+                    Volunteer.citizenship)
+             .join(Placement, Placement.id == Signup.placement_id)
+             .join(Volunteer, Volunteer.id == Signup.volunteer_id)
+             .order_by(Signup.id))
+    if volunteers is None:
+        return session.execute(query).all()
+    rows = []
+    for chunk in _chunks(volunteers):
+        rows += session.execute(query.where(Signup.volunteer_id.in_(chunk))).all()
+    return sorted(rows, key=lambda r: r.id)
+
+
+def states_by_volunteer(signup_rows) -> dict[tuple[int, int], str]:
+    """(deployment, volunteer) → the state of their active sign-up, else of their latest."""
+    states: dict[tuple[int, int], tuple[bool, int, str]] = {}
+    for row in signup_rows:
+        key = (row.deployment_id, row.volunteer_id)
+        rank = (_value(row.status) in _ACTIVE, row.id, row.state_code)
+        if key not in states or rank[:2] > states[key][:2]:
+            states[key] = rank
+    return {key: value[2] for key, value in states.items()}
+
+
+def _line_facts_json(line: _Line, outcome: Outcome) -> dict:
+    f = line.facts
+    return {"subject": "cost", "cost_id": f.line_id, "volunteer_id": f.volunteer_id,
+            "category": f.category, "description": f.description,
+            "amount": f"{line.amount:.2f}", "currency": line.currency,
+            "amount_usd": f"{f.amount_usd:.2f}", "incurred_on": f.incurred_on.isoformat(),
+            "payer_id": f.payer_id, "payer_name": f.payer_name, "payer_kind": f.payer_kind,
+            "organisation_type": f.organisation_type, "arranged_by_id": f.arranged_by_id,
+            "arranged_by_name": line.arranged_by_name, "arranged_by_kind": f.arranged_by_kind,
+            "in_residence": f.in_residence, "reimbursed": f.reimbursed,
+            "citizenship": f.citizenship, "leave_type": f.leave_type, **outcome.detail}
+
+
+def _line_hash(line: _Line, outcome: Outcome) -> str:
+    f = line.facts
+    # What decides the finding, not how it is worded: a renamed payer or a corrected
+    # description (unless it changes what a gift is) leaves a review standing.
+    return digest(
+        "cost", f.line_id, f.volunteer_id, f.category, outcome.detail.get("value"),
+        f.amount_usd, f.incurred_on, f.payer_id, f.payer_kind, f.organisation_type,
+        f.arranged_by_id, f.arranged_by_kind, f.in_residence, f.reimbursed, f.citizenship,
+        f.leave_type if f.category == "SALARY_CONTINUED" else None,
+        outcome.rule_id, outcome.code, outcome.amount_usd, outcome.priority, outcome.rule_digest)
+
+
+def _finding_row(rs: RuleSet, *, deployment_id, key, volunteer_id, outcome: Outcome,
+                 facts: dict, facts_hash: str, state, payer_kind, cost_id=None,
+                 signup_id=None) -> dict:
+    return {"deployment_id": deployment_id, "key": key, "volunteer_id": volunteer_id,
+            "cost_id": cost_id, "signup_id": signup_id, "code": outcome.code,
+            "severity": SEVERITY[outcome.code], "priority": outcome.priority,
+            "rule_id": outcome.rule_id, "rule_set_version": rs.version,
+            "reason": outcome.reason, "citation": outcome.citation,
+            "amount_usd": outcome.amount_usd, "facts_hash": facts_hash, "facts": facts,
+            "state_code": state, "payer_kind": payer_kind, "is_current": True}
+
+
+def desired_findings(rs: RuleSet, lines: list[_Line], signup_rows) -> dict[tuple, dict]:
+    """(deployment id, key) → the finding row the facts call for."""
+    states = states_by_volunteer(signup_rows)
+    wanted: dict[tuple, dict] = {}
+    outcomes = classify_lines(rs, [line.facts for line in lines])
+    lines_per = defaultdict(int)
+    for line in lines:
+        f = line.facts
+        lines_per[(line.deployment_id, f.volunteer_id)] += 1
+        if not line.write:
+            continue
+        state = states.get((line.deployment_id, f.volunteer_id))
+        for outcome in outcomes[f.line_id]:
+            key = f"cost:{f.line_id}:{outcome.rule_id}:{outcome.code}"
+            wanted[(line.deployment_id, key)] = _finding_row(
+                rs, deployment_id=line.deployment_id, key=key, volunteer_id=f.volunteer_id,
+                outcome=outcome, facts=_line_facts_json(line, outcome),
+                facts_hash=_line_hash(line, outcome), state=state, payer_kind=f.payer_kind,
+                cost_id=f.line_id)
+    written = {(line.deployment_id, line.facts.volunteer_id) for line in lines if line.write}
+    active_seen = set()
+    for row in signup_rows:
+        status = _value(row.status)
+        if status not in _ACTIVE:
+            continue
+        citizenship = _value(row.citizenship)
+        role = _value(row.role)
+        for outcome in classify_role(rs, RoleFacts(row.id, row.volunteer_id, citizenship, role)):
+            key = f"signup:{row.id}:{outcome.rule_id}:{outcome.code}"
+            facts = {"subject": "signup", "signup_id": row.id, "volunteer_id": row.volunteer_id,
+                     "role": role, "status": status, "state": row.state_code,
+                     "citizenship": citizenship, "override_reason": row.role_override_reason,
+                     **outcome.detail}
+            hashed = digest("signup", row.id, row.volunteer_id, role, citizenship,
+                            row.role_override_reason, outcome.rule_id, outcome.code,
+                            outcome.priority, outcome.rule_digest)
+            wanted[(row.deployment_id, key)] = _finding_row(
+                rs, deployment_id=row.deployment_id, key=key, volunteer_id=row.volunteer_id,
+                outcome=outcome, facts=facts, facts_hash=hashed, state=row.state_code,
+                payer_kind=None, signup_id=row.id)
+        pair = (row.deployment_id, row.volunteer_id)
+        if pair in active_seen:
+            continue
+        active_seen.add(pair)
+        if pair in written or lines_per.get(pair):
+            continue
+        for outcome in classify_volunteer(rs, cost_lines=0):
+            key = f"volunteer:{row.volunteer_id}:{outcome.rule_id}:{outcome.code}"
+            facts = {"subject": "volunteer", "volunteer_id": row.volunteer_id, "cost_lines": 0,
+                     "citizenship": citizenship, "state": row.state_code}
+            hashed = digest("volunteer", row.volunteer_id, 0, outcome.rule_id, outcome.code,
+                            outcome.rule_digest)
+            wanted[(row.deployment_id, key)] = _finding_row(
+                rs, deployment_id=row.deployment_id, key=key, volunteer_id=row.volunteer_id,
+                outcome=outcome, facts=facts, facts_hash=hashed, state=row.state_code,
+                payer_kind=None)
+    return wanted
+
+
+_WRITTEN = ("volunteer_id", "cost_id", "signup_id", "code", "severity", "priority", "rule_id",
+            "rule_set_version", "reason", "citation", "amount_usd", "facts_hash", "facts",
+            "state_code", "payer_kind")
+
+
+def _row_hash(row: dict) -> str:
+    """One digest of everything a finding row says, to find the rows that need writing."""
+    return digest(*(row[name] for name in _WRITTEN))
+
+
+def _existing(session: Session, volunteers: set | None, wanted: dict) -> dict[tuple, tuple]:
+    """(deployment id, key) → (id, row hash, is current) of the findings already stored."""
+    query = select(Finding.id, Finding.deployment_id, Finding.key, Finding.row_hash,
+                   Finding.is_current)
+    rows = []
+    if volunteers is None:
+        rows = session.execute(query).all()
+    else:
+        for chunk in _chunks(volunteers):
+            rows += session.execute(query.where(Finding.volunteer_id.in_(chunk))).all()
+        # A line or sign-up that moved to another volunteer keeps its findings' keys.
+        known = {(row.deployment_id, row.key) for row in rows}
+        costs = {row["cost_id"] for k, row in wanted.items() if row["cost_id"] and k not in known}
+        signups = {row["signup_id"] for k, row in wanted.items()
+                   if row["signup_id"] and k not in known}
+        for column, ids in ((Finding.cost_id, costs), (Finding.signup_id, signups)):
+            for chunk in _chunks(ids):
+                rows += session.execute(query.where(column.in_(chunk))).all()
+    return {(row.deployment_id, row.key): (row.id, row.row_hash, row.is_current) for row in rows}
+
+
+def recompute(session: Session, volunteers: set | None) -> int:
+    """Recompute the findings of ``volunteers`` (None: everyone) and write the differences."""
+    rs = active_rule_set(session)
+    lines = _load_lines(session, volunteers)
+    signup_rows = _load_signups(session, volunteers)
+    wanted = desired_findings(rs, lines, signup_rows)
+    existing = _existing(session, volunteers, wanted)
+    now = utcnow()
+    inserts, updates = [], []
+    for key, row in wanted.items():
+        row["row_hash"] = _row_hash(row)
+        old = existing.get(key)
+        if old is None:
+            inserts.append({**row, "computed_at": now})
+        elif old[1] != row["row_hash"] or not old[2]:
+            updates.append({"id": old[0], **{k: row[k] for k in _WRITTEN},
+                            "row_hash": row["row_hash"], "is_current": True, "computed_at": now})
+    stale = [{"id": old[0], "is_current": False, "computed_at": now}
+             for key, old in existing.items() if key not in wanted and old[2]]
+    if inserts:
+        session.execute(insert(Finding), inserts)
+    if updates:
+        session.execute(update(Finding), updates)
+    if stale:
+        session.execute(update(Finding), stale)
+    return len(inserts) + len(updates) + len(stale)
+
+
+def recompute_deployment(session: Session, deployment: Deployment) -> int:
+    """Recompute every finding of a deployment (and of its volunteers elsewhere)."""
+    volunteers = set(session.scalars(select(Cost.volunteer_id).where(
+        Cost.deployment_id == deployment.id).distinct()))
+    volunteers |= set(session.scalars(select(Signup.volunteer_id).where(
+        Signup.deployment_id == deployment.id).distinct()))
+    volunteers |= set(session.scalars(select(Finding.volunteer_id).where(
+        Finding.deployment_id == deployment.id).distinct()))
+    return recompute(session, volunteers) if volunteers else 0
+
+
+def recompute_all(session: Session) -> int:
+    return recompute(session, None)
+
+
