@@ -148,6 +148,9 @@ def test_organiser_roster_approve_move_cancel_and_outbox(app, client, login_as, 
     login_as(b_role("organiser"))
     overview = client.get(f"/organiser/deployments/{dep}").get_data(as_text=True)
     assert "Theo Quayle" in overview and "Approving needs a written reason" in overview
+    # the warning comes from the rule set, before anything is saved, citing the rule
+    assert "PROHIBITED_PARTICIPATION" in overview and "(R1)" in overview
+    assert "52 U.S.C. 30121" in overview
     token = csrf_token(client, f"/organiser/deployments/{dep}")
     refused = client.post(f"/organiser/deployments/{dep}/signups/{ids[0]}/approve",
                           data={"csrf_token": token}, follow_redirects=True)
@@ -158,6 +161,7 @@ def test_organiser_roster_approve_move_cancel_and_outbox(app, client, login_as, 
     assert "Theo Quayle is confirmed." in approved.get_data(as_text=True)
     roster = client.get(f"/organiser/deployments/{dep}/states/PA").get_data(as_text=True)
     assert "override: Volunteer logistics only." in roster
+    assert "If you choose strategy adviser:" in roster   # Isla, a canvasser, would be warned
     full = client.post(f"/organiser/deployments/{dep}/signups/{ids[0]}/move",
                        data={"csrf_token": token, "state": "NC"}, follow_redirects=True)
     assert "Theo Quayle was moved." in full.get_data(as_text=True)

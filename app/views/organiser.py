@@ -13,9 +13,10 @@ from ..extensions import db
 from ..forms import CapacityForm, ConfirmForm, DeploymentForm
 from ..forms.ledger import ImportForm
 from ..forms.signups import ApproveForm, MoveForm, ReasonForm, RoleForm, SettingsForm
-from ..models import Deployment, DeploymentStatus, Role, Signup, SignupStatus, Volunteer
+from ..models import (Deployment, DeploymentStatus, Role, Signup, SignupRole, SignupStatus,
+                      Volunteer)
 from ..security import gate
-from ..services import (csv_import, deployments, notifications, signups, spots,
+from ..services import (compliance, csv_import, deployments, notifications, signups, spots,
                         volunteers_import)
 from ..services.errors import DomainError
 
@@ -62,6 +63,24 @@ def new_deployment():
         200 if not form.errors else 422
 
 
+_DECISION_ROLES = [r for r in SignupRole if r.is_decision_making]
+
+
+def _role_warnings(rows) -> dict[int, dict]:
+    """What each sign-up's role — or a decision-making role — would record, for the forms to
+    say before saving: {signup id: {"current": [...], "if_changed": {role: [...]}}}."""
+    warnings = {}
+    for signup in rows:
+        volunteer = signup.volunteer
+        current = compliance.entry_warnings(compliance.preview_role_findings(volunteer, signup.role))
+        changed = {role.label: found for role in _DECISION_ROLES if role != signup.role
+                   if (found := compliance.entry_warnings(
+                       compliance.preview_role_findings(volunteer, role)))}
+        if current or changed:
+            warnings[signup.id] = {"current": current, "if_changed": changed}
+    return warnings
+
+
 def _deployment(slug: str) -> Deployment:
     """The deployment, with overdue offers settled first (no cron job needed)."""
     found = deployments.get_deployment(db.session, slug)
@@ -82,7 +101,7 @@ def deployment(slug: str):
     return render_template("organiser/deployment.html", deployment=found,
                            placements=deployments.placement_stats(db.session, found),
                            pending=pending, form=CapacityForm(), approve_form=ApproveForm(),
-                           reason_form=ReasonForm())
+                           reason_form=ReasonForm(), role_warnings=_role_warnings(pending))
 
 
 @bp.get("/deployments/<slug>/states/<state>")
@@ -111,7 +130,7 @@ def roster(slug: str, state: str):
         page=page, pages=max((total + ROSTER_PAGE - 1) // ROSTER_PAGE, 1), total=total,
         first_waitlist_index=waiting_before, offset=(page - 1) * ROSTER_PAGE,
         move_form=move_form, reason_form=ReasonForm(), approve_form=ApproveForm(),
-        role_form=RoleForm(),
+        role_form=RoleForm(), role_warnings=_role_warnings(rows),
         stats=next(p for p in deployments.placement_stats(db.session, found)
                    if p.state_code == placement.state_code))
 

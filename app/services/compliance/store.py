@@ -1,7 +1,7 @@
 """Which rule set is in force, and putting another one in force."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from ...models import Role, User
@@ -16,11 +16,26 @@ def active_activation(session: Session) -> RuleSetActivation | None:
                           .limit(1))
 
 
+_CACHE = "compliance_rule_set"
+
+
 def active_rule_set(session: Session) -> RuleSet:
-    """The rule set findings are computed with: the latest activation, else the bundled default."""
-    document = session.scalar(select(RuleSetActivation.document)
-                              .order_by(RuleSetActivation.id.desc()).limit(1))
-    return default_rule_set() if document is None else compile_document(document)
+    """The rule set findings are computed with: the latest activation, else the bundled default.
+
+    Read once per session (a request, a command): pages and commits ask for it many times.
+    """
+    cached = session.info.get(_CACHE)
+    if cached is None:
+        document = session.scalar(select(RuleSetActivation.document)
+                                  .order_by(RuleSetActivation.id.desc()).limit(1))
+        cached = default_rule_set() if document is None else compile_document(document)
+        session.info[_CACHE] = cached
+    return cached
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_rule_set(session: Session) -> None:
+    session.info.pop(_CACHE, None)  # a rolled-back activation must not linger
 
 
 def activate_rule_set(session: Session, *, actor: User | None, version: str | None = None,
@@ -53,6 +68,7 @@ def activate_rule_set(session: Session, *, actor: User | None, version: str | No
                                    activated_by_id=actor.id if actor else None)
     session.add(activation)
     session.flush()
+    session.info.pop(_CACHE, None)
     audit.record(session, "rule_set.activated", "rule_set_activations", activation.id,
                  {"version": rule_set.version, "sha256": rule_set.sha256})
     return activation
