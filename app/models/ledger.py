@@ -4,7 +4,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (CheckConstraint, ForeignKey, Index, LargeBinary, String, Text,
+                        UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -62,6 +63,8 @@ class Cost(db.Model):
         CheckConstraint("(origin = 'stay') = (stay_id IS NOT NULL)", name="stay_origin"),
         CheckConstraint("reimbursed_on IS NULL OR reimbursed", name="reimbursed_date"),
         Index("ix_costs_deployment_volunteer", "deployment_id", "volunteer_id"),
+        # The ledger page lists a deployment's lines newest first, a page at a time.
+        Index("ix_costs_deployment_incurred", "deployment_id", "incurred_on", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -95,3 +98,26 @@ class Cost(db.Model):
     volunteer: Mapped["Volunteer"] = relationship()  # noqa: F821
     payer: Mapped[Payer] = relationship(foreign_keys=[payer_id])
     arranged_by: Mapped[Payer | None] = relationship(foreign_keys=[arranged_by_id])
+
+
+class ImportUpload(db.Model):
+    """A spreadsheet waiting for an organiser to confirm its preview.
+
+    Staging only, not domain data: it is written with plain SQL statements (not the ORM), so
+    the audit chain does not carry whole files; the import itself is audited line by line.
+    Kept in the database rather than on disk so any app instance can finish the import.
+    """
+
+    __tablename__ = "import_uploads"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Random and unguessable: the preview's address.
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    deployment_id: Mapped[int] = mapped_column(ForeignKey("deployments.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: What the file holds ("costs"; "volunteers" later).
+    kind: Mapped[str] = mapped_column(String(20))
+    filename: Mapped[str] = mapped_column(String(255))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,8 +1,254 @@
 """Housing: accommodations, stays and the night-by-night board (organisers; auditors read)."""
-from flask import Blueprint
+from __future__ import annotations
 
+from datetime import date
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from wtforms import SelectChoice
+
+from ..extensions import db
+from ..forms import ConfirmForm
+from ..forms.housing import AccommodationForm, EndStayForm, MoveStayForm, SplitStayForm, StayForm
 from ..models import Role
 from ..security import gate
+from ..services import deployments, housing, ledger
+from ..services.errors import DomainError
+from ..services.validation import US_STATES
 
 bp = Blueprint("housing", __name__, url_prefix="/organiser/deployments/<slug>/housing")
 gate(bp, Role.ORGANISER, Role.ADMIN, read_only=(Role.AUDITOR,))
+
+_ACCOMMODATION_FIELDS = ("name", "kind", "address", "city", "state_code", "beds", "nightly_cost",
+                         "currency", "cost_split", "payer_id", "arranged_by_id",
+                         "is_host_residence", "notes")
+
+
+def _state_arg() -> str | None:
+    state = (request.args.get("state") or "").strip().upper()
+    return state if state in US_STATES else None
+
+
+def _date_arg(name: str) -> date | None:
+    try:
+        return date.fromisoformat(request.args.get(name, ""))
+    except ValueError:
+        return None
+
+
+def _fail(form, exc: DomainError) -> None:
+    """Roll back and show a service's error beside its field, or as a message."""
+    db.session.rollback()
+    if not form.apply_domain_error(exc):
+        flash(exc.message, "error")
+
+
+@bp.get("/")
+def board(slug: str):
+    deployment = deployments.get_deployment(db.session, slug)
+    grid = housing.board(db.session, deployment, state=_state_arg(), start=_date_arg("from"),
+                         page=ledger.page_number(request.args.get("page")))
+    return render_template("housing/board.html", deployment=deployment, board=grid)
+
+
+@bp.get("/roster")
+def roster(slug: str):
+    deployment = deployments.get_deployment(db.session, slug)
+    unhoused = request.args.get("unhoused") == "1"
+    found = housing.roster_page(db.session, deployment, state=_state_arg(),
+                                unhoused_only=unhoused,
+                                page=ledger.page_number(request.args.get("page")))
+    states = [p.state_code for p in deployment.placements]
+    return render_template("housing/roster.html", deployment=deployment, roster=found,
+                           states=states, state=_state_arg(), unhoused=unhoused)
+
+
+def _payer_choices(form, deployment) -> None:
+    payers = ledger.payers_for(db.session, deployment)
+    form.payer_id.choices = [SelectChoice("", "— choose —")] + [
+        SelectChoice(str(p.id), f"{p.name} ({p.kind.value})") for p in payers]
+    form.arranged_by_id.choices = [SelectChoice("", "— not recorded —")] + [
+        SelectChoice(str(p.id), p.name) for p in payers]
+
+
+@bp.route("/accommodations/new", methods=["GET", "POST"])
+def new_accommodation(slug: str):
+    deployment = deployments.get_deployment(db.session, slug)
+    form = AccommodationForm()
+    _payer_choices(form, deployment)
+    if form.validate_on_submit():
+        try:
+            added = housing.add_accommodation(
+                db.session, deployment=deployment, actor=current_user,
+                **{name: getattr(form, name).data for name in _ACCOMMODATION_FIELDS})
+        except DomainError as exc:
+            _fail(form, exc)
+        else:
+            db.session.commit()
+            flash(f"{added.name} added with {added.beds} beds.", "success")
+            return redirect(url_for("housing.board", slug=slug, state=added.state_code))
+    return render_template("housing/accommodation_form.html", deployment=deployment, form=form,
+                           accommodation=None), 422 if form.errors else 200
+
+
+@bp.route("/accommodations/<int:accommodation_id>", methods=["GET", "POST"])
+def edit_accommodation(slug: str, accommodation_id: int):
+    deployment = deployments.get_deployment(db.session, slug)
+    place = housing.get_accommodation(db.session, deployment, accommodation_id)
+    form = AccommodationForm(obj=place if request.method == "GET" else None)
+    _payer_choices(form, deployment)
+    if request.method == "GET":
+        form.kind.data, form.cost_split.data = place.kind.value, place.cost_split.value
+        form.payer_id.data = str(place.payer_id)
+        form.arranged_by_id.data = str(place.arranged_by_id or "")
+    if form.validate_on_submit():
+        try:
+            housing.update_accommodation(
+                db.session, place, actor=current_user,
+                **{name: getattr(form, name).data for name in _ACCOMMODATION_FIELDS})
+        except DomainError as exc:
+            _fail(form, exc)
+        else:
+            db.session.commit()
+            flash(f"{place.name} saved; its stays' cost lines follow.", "success")
+            return redirect(url_for("housing.edit_accommodation", slug=slug,
+                                    accommodation_id=place.id))
+    stays = housing.stays_in(db.session, place)
+    return render_template("housing/accommodation_form.html", deployment=deployment, form=form,
+                           accommodation=place, stays=stays), 422 if form.errors else 200
+
+
+def _place_choices(form_field, deployment) -> None:
+    form_field.choices = [SelectChoice("", "— choose —")] + [
+        SelectChoice(str(a.id), f"{a.state_code} · {a.name} ({a.beds} beds)")
+        for a in housing.accommodations_for(db.session, deployment)]
+
+
+@bp.route("/signups/<int:signup_id>/stays/new", methods=["GET", "POST"])
+def new_stay(slug: str, signup_id: int):
+    deployment = deployments.get_deployment(db.session, slug)
+    signup = housing.signup_in(db.session, deployment, signup_id)
+    form = StayForm()
+    _place_choices(form.accommodation_id, deployment)
+    if request.method == "GET":
+        form.check_in.data, form.check_out.data = signup.arrive_on, signup.depart_on
+    if form.validate_on_submit():
+        try:
+            place = housing.get_accommodation(db.session, deployment, form.accommodation_id.data)
+            stay = housing.assign_stay(db.session, signup=signup, accommodation=place,
+                                       check_in=form.check_in.data,
+                                       check_out=form.check_out.data, actor=current_user)
+        except DomainError as exc:
+            _fail(form, exc)
+        else:
+            db.session.commit()
+            flash(f"{signup.volunteer.full_name} sleeps at {place.name} from "
+                  f"{stay.check_in.isoformat()} to {stay.check_out.isoformat()}.", "success")
+            return redirect(url_for("housing.roster", slug=slug, state=signup.placement.state_code))
+    return render_template("housing/stay_new.html", deployment=deployment, signup=signup,
+                           stays=housing.stays_of(db.session, signup), form=form), \
+        422 if form.errors else 200
+
+
+def _stay_page(deployment, stay, *, move=None, split=None, end=None, status=200):
+    move = move or MoveStayForm(prefix="move", obj=stay)
+    split = split or SplitStayForm(prefix="split")
+    end = end or EndStayForm(prefix="end")
+    for field in (move.accommodation_id, split.accommodation_id):
+        _place_choices(field, deployment)
+    for field in (move.accommodation_id, split.accommodation_id):
+        field.data = field.data or str(stay.accommodation_id)
+    line = housing.stay_cost_line(db.session, stay)
+    return render_template("housing/stay.html", deployment=deployment, stay=stay, line=line,
+                           move=move, split=split, end=end, remove=ConfirmForm()), status
+
+
+@bp.get("/stays/<int:stay_id>")
+def edit_stay(slug: str, stay_id: int):
+    deployment = deployments.get_deployment(db.session, slug)
+    return _stay_page(deployment, housing.get_stay(db.session, deployment, stay_id))
+
+
+def _back_to_stay(slug: str, stay_id: int):
+    return redirect(url_for("housing.edit_stay", slug=slug, stay_id=stay_id))
+
+
+@bp.post("/stays/<int:stay_id>/move")
+def move_stay(slug: str, stay_id: int):
+    deployment = deployments.get_deployment(db.session, slug)
+    stay = housing.get_stay(db.session, deployment, stay_id)
+    form = MoveStayForm(prefix="move")
+    _place_choices(form.accommodation_id, deployment)
+    if form.validate_on_submit():
+        try:
+            place = housing.get_accommodation(db.session, deployment, form.accommodation_id.data)
+            housing.move_stay(db.session, stay, accommodation=place, check_in=form.check_in.data,
+                              check_out=form.check_out.data, actor=current_user)
+        except DomainError as exc:
+            _fail(form, exc)
+        else:
+            db.session.commit()
+            flash(f"Stay moved to {place.name}, {stay.check_in.isoformat()} to "
+                  f"{stay.check_out.isoformat()}.", "success")
+            return _back_to_stay(slug, stay.id)
+    stay = housing.get_stay(db.session, deployment, stay_id)  # re-read after a rollback
+    return _stay_page(deployment, stay, move=form, status=422)
+
+
+@bp.post("/stays/<int:stay_id>/split")
+def split_stay(slug: str, stay_id: int):
+    deployment = deployments.get_deployment(db.session, slug)
+    stay = housing.get_stay(db.session, deployment, stay_id)
+    form = SplitStayForm(prefix="split")
+    _place_choices(form.accommodation_id, deployment)
+    if form.validate_on_submit():
+        try:
+            place = housing.get_accommodation(db.session, deployment, form.accommodation_id.data)
+            second = housing.split_stay(db.session, stay, on=form.on.data, accommodation=place,
+                                        actor=current_user)
+        except DomainError as exc:
+            _fail(form, exc)
+        else:
+            db.session.commit()
+            flash(f"Stay split: from {second.check_in.isoformat()} at {place.name}.", "success")
+            return _back_to_stay(slug, second.id)
+    stay = housing.get_stay(db.session, deployment, stay_id)
+    return _stay_page(deployment, stay, split=form, status=422)
+
+
+@bp.post("/stays/<int:stay_id>/end")
+def end_stay(slug: str, stay_id: int):
+    deployment = deployments.get_deployment(db.session, slug)
+    stay = housing.get_stay(db.session, deployment, stay_id)
+    form = EndStayForm(prefix="end")
+    if form.validate_on_submit():
+        try:
+            housing.end_stay_early(db.session, stay, check_out=form.check_out.data,
+                                   actor=current_user)
+        except DomainError as exc:
+            _fail(form, exc)
+        else:
+            db.session.commit()
+            flash(f"Stay now ends on {stay.check_out.isoformat()}.", "success")
+            return _back_to_stay(slug, stay.id)
+    stay = housing.get_stay(db.session, deployment, stay_id)
+    return _stay_page(deployment, stay, end=form, status=422)
+
+
+@bp.post("/stays/<int:stay_id>/remove")
+def remove_stay(slug: str, stay_id: int):
+    deployment = deployments.get_deployment(db.session, slug)
+    stay = housing.get_stay(db.session, deployment, stay_id)
+    state = stay.signup.placement.state_code
+    if not ConfirmForm().validate_on_submit():
+        flash("The form expired; try again.", "error")
+        return _back_to_stay(slug, stay.id)
+    try:
+        housing.remove_stay(db.session, stay, actor=current_user)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return _back_to_stay(slug, stay_id)
+    db.session.commit()
+    flash("Stay removed, with its cost line.", "success")
+    return redirect(url_for("housing.roster", slug=slug, state=state))

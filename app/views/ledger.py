@@ -1,9 +1,354 @@
 """The cost ledger: payers, costs, exchange rates, totals, imports and exports
 (organisers; auditors read)."""
-from flask import Blueprint
+from __future__ import annotations
 
-from ..models import Role
+import os
+
+from flask import (Blueprint, Response, abort, flash, redirect, render_template, request,
+                   url_for)
+from flask_login import current_user
+from werkzeug.datastructures import ImmutableMultiDict
+from wtforms import SelectChoice
+
+from ..extensions import db
+from ..forms import ConfirmForm
+from ..forms.ledger import CostForm, ImportForm, PayerForm, RateForm
+from ..models import CostCategory, Role, Volunteer
 from ..security import gate
+from ..services import costs_import, csv_import, deployments, exports, ledger, totals
+from ..services.errors import DomainError, NotFound
 
 bp = Blueprint("ledger", __name__, url_prefix="/organiser/deployments/<slug>/ledger")
 gate(bp, Role.ORGANISER, Role.ADMIN, read_only=(Role.AUDITOR,))
+
+_COST_DETAILS = ("description", "paid_to", "in_residence", "reimbursed", "reimbursed_on",
+                 "evidence_ref", "notes", "arranged_by_id")
+
+
+def _fail(form, exc: DomainError) -> None:
+    db.session.rollback()
+    if not form.apply_domain_error(exc):
+        flash(exc.message, "error")
+
+
+def _int_arg(name: str) -> int | None:
+    raw = request.args.get(name, "")
+    return int(raw) if raw.isdigit() and len(raw) < 12 else None
+
+
+# -- the ledger ---------------------------------------------------------------------------
+@bp.get("/")
+def costs(slug: str):
+    deployment = deployments.get_deployment(db.session, slug)
+    category = request.args.get("category") or None
+    if category not in {c.value for c in CostCategory}:
+        category = None
+    payer = volunteer = None
+    if (payer_id := _int_arg("payer")) is not None:
+        payer = ledger.get_payer(db.session, deployment, payer_id)
+    if (volunteer_id := _int_arg("volunteer")) is not None:
+        volunteer = db.session.get(Volunteer, volunteer_id)
+        if volunteer is None:
+            raise NotFound("No such volunteer.")
+    found = ledger.ledger_page(db.session, deployment,
+                               page=ledger.page_number(request.args.get("page")),
+                               category=CostCategory(category) if category else None,
+                               payer_id=payer.id if payer else None,
+                               volunteer_id=volunteer.id if volunteer else None)
+    return render_template("ledger/costs.html", deployment=deployment, lines=found,
+                           category=category, payer=payer, volunteer=volunteer,
+                           categories=[c.value for c in CostCategory])
+
+
+def _payer_choices(form, deployment) -> None:
+    payers = ledger.payers_for(db.session, deployment)
+    form.payer_id.choices = [SelectChoice("", "— choose —")] + [
+        SelectChoice(str(p.id), f"{p.name} ({p.kind.value})") for p in payers]
+    form.arranged_by_id.choices = [SelectChoice("", "— not recorded —")] + [
+        SelectChoice(str(p.id), p.name) for p in payers]
+
+
+def _cost_fields(form, deployment) -> dict:
+    """The form's values as the ledger service takes them (may raise a DomainError)."""
+    return dict(volunteer=ledger.find_volunteer(db.session, form.volunteer_email.data),
+                category=form.category.data, amount=form.amount.data,
+                currency=form.currency.data, incurred_on=form.incurred_on.data,
+                payer=ledger.get_payer(db.session, deployment, form.payer_id.data),
+                amount_usd=form.amount_usd.data or None,
+                **{name: getattr(form, name).data for name in _COST_DETAILS})
+
+
+@bp.route("/costs/new", methods=["GET", "POST"])
+def new_cost(slug: str):
+    deployment = deployments.get_deployment(db.session, slug)
+    form = CostForm()
+    _payer_choices(form, deployment)
+    if request.method == "GET" and request.args.get("volunteer_email"):
+        form.volunteer_email.data = request.args["volunteer_email"]
+    if form.validate_on_submit():
+        try:
+            line = ledger.record_cost(db.session, deployment=deployment, actor=current_user,
+                                      **_cost_fields(form, deployment))
+        except DomainError as exc:
+            _fail(form, exc)
+        else:
+            db.session.commit()
+            flash(f"Line recorded: {line.amount} {line.currency} ({line.amount_usd} USD).",
+                  "success")
+            return redirect(url_for("ledger.costs", slug=slug))
+    return render_template("ledger/cost_form.html", deployment=deployment, form=form,
+                           line=None), 422 if form.errors else 200
+
+
+@bp.route("/costs/<int:cost_id>", methods=["GET", "POST"])
+def edit_cost(slug: str, cost_id: int):
+    deployment = deployments.get_deployment(db.session, slug)
+    line = ledger.get_cost(db.session, deployment, cost_id)
+    form = CostForm(obj=line if request.method == "GET" else None)
+    _payer_choices(form, deployment)
+    if request.method == "GET":
+        form.volunteer_email.data = line.volunteer.email
+        form.category.data = line.category.value
+        form.payer_id.data = str(line.payer_id)
+        form.arranged_by_id.data = str(line.arranged_by_id or "")
+        form.amount_usd.data = str(line.amount_usd) if line.exchange_rate_id is None \
+            and line.currency != "USD" else ""
+    status = 200
+    if form.validate_on_submit():
+        try:
+            ledger.update_cost(db.session, line, actor=current_user,
+                               **_cost_fields(form, deployment))
+        except DomainError as exc:
+            _fail(form, exc)
+            status = exc.status
+            line = ledger.get_cost(db.session, deployment, cost_id)
+        else:
+            db.session.commit()
+            flash("Line saved.", "success")
+            return redirect(url_for("ledger.costs", slug=slug))
+    elif form.errors:
+        status = 422
+    return render_template("ledger/cost_form.html", deployment=deployment, form=form,
+                           line=line, delete_form=ConfirmForm()), status
+
+
+@bp.post("/costs/<int:cost_id>/delete")
+def delete_cost(slug: str, cost_id: int):
+    deployment = deployments.get_deployment(db.session, slug)
+    line = ledger.get_cost(db.session, deployment, cost_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            ledger.delete_cost(db.session, line, actor=current_user)
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+            return redirect(url_for("ledger.edit_cost", slug=slug, cost_id=cost_id))
+        db.session.commit()
+        flash("Line deleted (the audit trail keeps what it said).", "success")
+    return redirect(url_for("ledger.costs", slug=slug))
+
+
+# -- payers -------------------------------------------------------------------------------
+@bp.route("/payers", methods=["GET", "POST"])
+def payers(slug: str):
+    deployment = deployments.get_deployment(db.session, slug)
+    form = PayerForm()
+    if form.validate_on_submit():
+        try:
+            payer = ledger.add_payer(db.session, deployment, name=form.name.data,
+                                     kind=form.kind.data, country=form.country.data,
+                                     organisation_type=form.organisation_type.data,
+                                     actor=current_user)
+        except DomainError as exc:
+            _fail(form, exc)
+        else:
+            db.session.commit()
+            flash(f"{payer.name} added to the payer registry.", "success")
+            return redirect(url_for("ledger.payers", slug=slug))
+    by_payer = {int(t.key): t for t in totals.by_payer(db.session, deployment)}
+    return render_template("ledger/payers.html", deployment=deployment, form=form,
+                           payers=ledger.payers_for(db.session, deployment),
+                           by_payer=by_payer), 422 if form.errors else 200
+
+
+@bp.route("/payers/<int:payer_id>", methods=["GET", "POST"])
+def edit_payer(slug: str, payer_id: int):
+    deployment = deployments.get_deployment(db.session, slug)
+    payer = ledger.get_payer(db.session, deployment, payer_id)
+    form = PayerForm(obj=payer if request.method == "GET" else None)
+    if request.method == "GET":
+        form.kind.data = payer.kind.value
+        form.organisation_type.data = payer.organisation_type.value \
+            if payer.organisation_type else ""
+    if form.validate_on_submit():
+        try:
+            ledger.update_payer(db.session, payer, name=form.name.data, kind=form.kind.data,
+                                country=form.country.data,
+                                organisation_type=form.organisation_type.data,
+                                actor=current_user)
+        except DomainError as exc:
+            _fail(form, exc)
+        else:
+            db.session.commit()
+            flash(f"{payer.name} saved.", "success")
+            return redirect(url_for("ledger.payers", slug=slug))
+    return render_template("ledger/payer_form.html", deployment=deployment, form=form,
+                           payer=payer), 422 if form.errors else 200
+
+
+# -- exchange rates -----------------------------------------------------------------------
+@bp.route("/rates", methods=["GET", "POST"])
+def rates(slug: str):
+    deployment = deployments.get_deployment(db.session, slug)
+    form = RateForm()
+    if form.validate_on_submit():
+        try:
+            rate = ledger.record_exchange_rate(db.session, currency=form.currency.data,
+                                               rate_on=form.rate_on.data,
+                                               usd_per_unit=form.usd_per_unit.data,
+                                               source=form.source.data, actor=current_user)
+        except DomainError as exc:
+            _fail(form, exc)
+        else:
+            db.session.commit()
+            flash(f"1 {rate.currency} = {rate.usd_per_unit} USD on "
+                  f"{rate.rate_on.isoformat()} recorded.", "success")
+            return redirect(url_for("ledger.rates", slug=slug))
+    found = ledger.rates_page(db.session, page=ledger.page_number(request.args.get("page")))
+    return render_template("ledger/rates.html", deployment=deployment, form=form,
+                           rates=found), 422 if form.errors else 200
+
+
+# -- totals -------------------------------------------------------------------------------
+@bp.get("/totals", endpoint="totals")
+def totals_page(slug: str):
+    deployment = deployments.get_deployment(db.session, slug)
+    sums = totals.all_totals(db.session, deployment,
+                             page=ledger.page_number(request.args.get("page")))
+    return render_template("ledger/totals.html", deployment=deployment, **sums)
+
+
+# -- spreadsheets in ----------------------------------------------------------------------
+def _import_page(deployment, form, *, rejected=None, status=200):
+    return render_template("ledger/import.html", deployment=deployment, form=form,
+                           rejected=rejected, columns=costs_import.COLUMNS,
+                           limit=csv_import.describe_size(csv_import.max_bytes())), status
+
+
+@bp.route("/import", methods=["GET", "POST"])
+def import_costs(slug: str):
+    deployment = deployments.get_deployment(db.session, slug)
+    form = ImportForm()
+    if not form.validate_on_submit():
+        return _import_page(deployment, form, status=422 if form.errors else 200)
+    upload = form.file.data
+    filename = os.path.basename(upload.filename or "upload.csv")[:255]
+    limit = csv_import.max_bytes()
+    content = upload.stream.read(limit + 1)  # never more than one byte past the limit
+    try:
+        csv_import.check_size(len(content), limit, filename)
+        costs_import.check_costs(db.session, deployment, content, filename=filename)
+    except csv_import.ImportRejected as exc:
+        db.session.rollback()
+        return _import_page(deployment, form, rejected=exc, status=422)
+    except DomainError as exc:
+        _fail(form, exc)
+        return _import_page(deployment, form, status=422)
+    token = csv_import.stage_upload(db.session, deployment_id=deployment.id, kind="costs",
+                                    filename=filename, content=content,
+                                    user_id=current_user.id)
+    db.session.commit()
+    return redirect(url_for("ledger.import_preview", slug=slug, token=token))
+
+
+@bp.errorhandler(413)
+def _too_large(exc):
+    """An upload over the app's MAX_CONTENT_LENGTH: say so on the import page."""
+    deployment = deployments.get_deployment(db.session, (request.view_args or {}).get("slug", ""))
+    # The body is refused unread: let every form on the page (the layout's too) see it empty.
+    request.__dict__.update(form=ImmutableMultiDict(), files=ImmutableMultiDict())
+    form = ImportForm(formdata=None)
+    limit = csv_import.describe_size(csv_import.max_bytes())
+    form.file.errors = [f"The file is larger than the {limit} an import may be. Split it into "
+                        "smaller files and import them one after the other."]
+    return _import_page(deployment, form, status=413)
+
+
+@bp.get("/import/<token>")
+def import_preview(slug: str, token: str):
+    deployment = deployments.get_deployment(db.session, slug)
+    staged = csv_import.staged_upload(db.session, deployment_id=deployment.id, kind="costs",
+                                      token=token)
+    preview = rejected = problem = None
+    try:
+        preview = costs_import.check_costs(db.session, deployment, staged.content,
+                                           filename=staged.filename)
+    except csv_import.ImportRejected as exc:
+        rejected = exc
+    except csv_import.FileRejected as exc:  # e.g. the import limit was lowered meanwhile
+        problem = exc.message
+    return render_template("ledger/import_preview.html", deployment=deployment, token=token,
+                           staged=staged, preview=preview, rejected=rejected, problem=problem,
+                           form=ConfirmForm(), sample=(preview.lines[:50] if preview else []))
+
+
+@bp.post("/import/<token>")
+def confirm_import(slug: str, token: str):
+    deployment = deployments.get_deployment(db.session, slug)
+    if not ConfirmForm().validate_on_submit():
+        return redirect(url_for("ledger.import_costs", slug=slug))
+    try:
+        staged = csv_import.staged_upload(db.session, deployment_id=deployment.id,
+                                          kind="costs", token=token)
+    except NotFound as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("ledger.import_costs", slug=slug))
+    try:
+        done = costs_import.import_costs(db.session, deployment, staged.content,
+                                         filename=staged.filename, actor=current_user)
+        csv_import.drop_upload(db.session, staged.id)
+    except DomainError as exc:
+        # The ledger or the registry changed since the preview: show what is wrong now.
+        db.session.rollback()
+        flash(exc.message.splitlines()[0], "error")
+        return redirect(url_for("ledger.import_preview", slug=slug, token=token))
+    db.session.commit()
+    flash(f"Imported {done.written} cost lines from {done.filename} "
+          f"({done.total_usd} USD in all).", "success")
+    return redirect(url_for("ledger.costs", slug=slug))
+
+
+@bp.post("/import/<token>/discard")
+def discard_import(slug: str, token: str):
+    deployment = deployments.get_deployment(db.session, slug)
+    if ConfirmForm().validate_on_submit():
+        try:
+            staged = csv_import.staged_upload(db.session, deployment_id=deployment.id,
+                                              kind="costs", token=token)
+        except NotFound:
+            pass
+        else:
+            csv_import.drop_upload(db.session, staged.id)
+            db.session.commit()
+            flash("Upload discarded; nothing was imported.", "info")
+    return redirect(url_for("ledger.import_costs", slug=slug))
+
+
+# -- spreadsheets out ---------------------------------------------------------------------
+@bp.get("/exports", endpoint="exports")
+def exports_page(slug: str):
+    deployment = deployments.get_deployment(db.session, slug)
+    return render_template("ledger/exports.html", deployment=deployment, kinds=exports.KINDS)
+
+
+@bp.get("/exports/<kind>.csv")
+def export_csv(slug: str, kind: str):
+    deployment = deployments.get_deployment(db.session, slug)
+    if kind not in exports.KINDS:
+        abort(404, f"There is no {kind} export; choose one of {', '.join(exports.KINDS)}.")
+    contact = request.args.get("contact", "yes") != "no"
+    body = exports.export_csv(db.session, deployment, kind, contact=contact)
+    name = f"{deployment.slug}-{kind}{'' if contact else '-no-contact'}.csv"
+    return Response(body, mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"',
+                             "Cache-Control": "no-store"})

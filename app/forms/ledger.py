@@ -1,0 +1,82 @@
+"""Forms for payers, exchange rates, cost lines and spreadsheet uploads."""
+from __future__ import annotations
+
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (BooleanField, DateField, EmailField, SelectChoice, SelectField, StringField,
+                     SubmitField, TextAreaField)
+from wtforms.validators import InputRequired, Length, Optional
+
+from ..models import CostCategory, OrganisationType, PayerKind
+from . import BaseForm
+
+_KIND_LABELS = {
+    PayerKind.SELF: "The volunteer themself",
+    PayerKind.CAMPAIGN: "The campaign or committee",
+    PayerKind.FOREIGN_PARTY: "A foreign political party",
+    PayerKind.FOREIGN_ENTITY: "Another foreign organisation",
+    PayerKind.FOREIGN_INDIVIDUAL: "A foreign individual",
+    PayerKind.US_INDIVIDUAL: "A US individual",
+    PayerKind.US_ORGANISATION: "A US organisation",
+    PayerKind.UNKNOWN: "Unknown",
+}
+
+
+def payer_kind_choices() -> list[SelectChoice]:
+    return [SelectChoice(k.value, f"{_KIND_LABELS[k]} ({k.value})") for k in PayerKind]
+
+
+class PayerForm(BaseForm):
+    name = StringField("Name", validators=[InputRequired(), Length(max=200)])
+    kind = SelectField("Kind", choices=payer_kind_choices())
+    country = StringField("Country", validators=[Optional(), Length(max=2)],
+                          description="ISO 3166 two-letter code, e.g. GB or US.")
+    organisation_type = SelectField(
+        "Organisation type (US organisations only)", validators=[Optional()],
+        choices=[SelectChoice("", "—")] + [SelectChoice(t.value, t.label)
+                                           for t in OrganisationType])
+    submit = SubmitField("Save payer")
+
+
+class RateForm(BaseForm):
+    currency = StringField("Currency", validators=[InputRequired(), Length(max=3)],
+                           description="ISO 4217 code, e.g. GBP.")
+    rate_on = DateField("Date", validators=[InputRequired("Give the rate's date.")])
+    usd_per_unit = StringField("US dollars for one unit",
+                               validators=[InputRequired(), Length(max=20)],
+                               description="e.g. 1.2745 for one pound.")
+    source = StringField("Source", validators=[InputRequired(), Length(max=200)],
+                         description="Where the rate comes from, e.g. a central bank's daily rate.")
+    submit = SubmitField("Add rate")
+
+
+class CostForm(BaseForm):
+    """``payer_id`` and ``arranged_by_id`` choices: the deployment's payers (set by the view)."""
+    volunteer_email = EmailField("Volunteer's email", validators=[InputRequired(),
+                                                                   Length(max=254)])
+    category = SelectField("Category", choices=[SelectChoice(c.value, c.label)
+                                                   for c in CostCategory])
+    description = StringField("Description", validators=[Optional(), Length(max=500)])
+    amount = StringField("Amount", validators=[InputRequired(), Length(max=20)],
+                         description="In the currency below, e.g. 129.50.")
+    currency = StringField("Currency", default="USD", validators=[InputRequired(),
+                                                                   Length(max=3)])
+    incurred_on = DateField("Date", validators=[InputRequired("Give the date of the cost.")])
+    payer_id = SelectField("Paid by", validators=[InputRequired("Choose who paid.")])
+    arranged_by_id = SelectField("Arranged by", validators=[Optional()])
+    paid_to = StringField("Paid to", validators=[Optional(), Length(max=200)],
+                          description="The airline, hotel, shop or person who received the money.")
+    in_residence = BooleanField("Given in the host's own home")
+    reimbursed = BooleanField("Reimbursed")
+    reimbursed_on = DateField("Reimbursed on", validators=[Optional()])
+    evidence_ref = StringField("Evidence reference", validators=[Optional(), Length(max=200)],
+                               description="Invoice or receipt number, file name …")
+    amount_usd = StringField("USD value (only to override the stored rate)",
+                             validators=[Optional(), Length(max=20)],
+                             description="Leave blank: the rate for the date is used.")
+    notes = TextAreaField("Notes", validators=[Optional(), Length(max=2000)])
+    submit = SubmitField("Save line")
+
+
+class ImportForm(BaseForm):
+    file = FileField("CSV file", validators=[FileRequired("Choose a .csv file to import.")])
+    submit = SubmitField("Check the file")

@@ -1,0 +1,337 @@
+"""Spreadsheets in and out: the checks every CSV import shares, and safe CSV writing.
+
+An import reads the whole file first (size, UTF-8, header), then checks every row and collects
+every problem with its line number, column and reason. Only a file without a single problem is
+written, in one transaction: all or nothing. The subject modules (``costs_import`` …) supply
+the columns and the per-row checks; this module knows nothing about costs or volunteers.
+
+Writing: a cell that starts with ``=``, ``+``, ``-`` or ``@`` (or a tab or carriage return) is
+a formula to Excel, LibreOffice and Google Sheets, and a way to run commands on the machine of
+whoever opens the export (CSV injection). Such cells get a leading apostrophe, which
+spreadsheets show as text.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import os
+import secrets
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from flask import current_app, has_app_context
+from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import Session
+
+from ..models.ledger import ImportUpload
+from ..models.types import utcnow
+from .errors import NotFound, ValidationFailed
+
+#: Default upper bound for one import file (override with IMPORT_MAX_BYTES).
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: Magic numbers of files people upload by mistake instead of a CSV export.
+_NOT_CSV = {b"PK\x03\x04": "an Excel or OpenDocument workbook (a zip file)",
+            b"\xd0\xcf\x11\xe0": "an old Excel workbook (.xls)",
+            b"%PDF": "a PDF document",
+            b"\x89PNG": "a PNG image", b"\xff\xd8\xff": "a JPEG image"}
+_SAVE_AS = 'Save the sheet as "CSV UTF-8 (comma delimited)" and try again.'
+
+
+def max_bytes() -> int:
+    if has_app_context():
+        return int(current_app.config.get("IMPORT_MAX_BYTES", DEFAULT_MAX_BYTES))
+    return DEFAULT_MAX_BYTES
+
+
+def describe_size(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB" if size >= 1024 * 1024 else f"{size / 1024:.0f} KB"
+
+
+class FileRejected(ValidationFailed):
+    """The file as a whole cannot be read: too big, not CSV, not UTF-8, wrong header."""
+
+    code = "bad_file"
+
+    def __init__(self, message: str):
+        super().__init__(message, field="file")
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int
+    column: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}, {self.column}: {self.reason}"
+
+
+class ImportRejected(ValidationFailed):
+    """Some rows are wrong; nothing was written. ``errors`` lists every problem."""
+
+    code = "bad_rows"
+
+    def __init__(self, errors: list[RowError], *, filename: str = "the file"):
+        lines = sorted({e.line for e in errors})
+        head = (f"{filename}: {len(lines)} row{'s' if len(lines) != 1 else ''} with problems; "
+                "nothing was imported. Fix them and import the whole file again.")
+        super().__init__("\n".join([head, *(f"  {e}" for e in errors)]), field="file")
+        self.errors = errors
+        self.summary = head
+
+
+@dataclass
+class Row:
+    """One data row: its values by column (stripped), and the problems found in it."""
+    line: int
+    values: dict[str, str]
+    errors: list[RowError] = field(default_factory=list)
+
+    def get(self, column: str) -> str:
+        return self.values.get(column, "")
+
+    def error(self, column: str, reason: str) -> None:
+        self.errors.append(RowError(self.line, column, reason))
+
+    def take(self, column: str, parse: Callable[[str], object] = str, *, required: bool = True,
+             default=None, what: str | None = None):
+        """``parse(value)`` of a column; a problem is recorded (not raised) and gives None.
+
+        ``parse`` raises ValidationFailed (or ValueError) with a reason a person can act on.
+        """
+        raw = self.get(column)
+        if not raw:
+            if required:
+                self.error(column, f"is empty; give {what or 'a value'}.")
+            return default
+        try:
+            return parse(raw)
+        except ValidationFailed as exc:
+            self.error(column, exc.message)
+        except ValueError as exc:
+            self.error(column, str(exc))
+        return None
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+@dataclass
+class CsvFile:
+    filename: str
+    header: list[str]
+    rows: list[Row]
+
+
+# -- reading ------------------------------------------------------------------------------
+def read_path(path: str, *, limit: int | None = None) -> bytes:
+    """The bytes of a file named on the command line, refusing an oversized one unread.
+
+    :raises FileRejected: too large, or not a .csv name
+    """
+    limit = limit or max_bytes()
+    check_name(os.path.basename(path))
+    size = os.path.getsize(path)
+    check_size(size, limit, os.path.basename(path))
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
+def check_name(filename: str) -> None:
+    """:raises FileRejected: the name says it is not a CSV file"""
+    if filename and not filename.lower().endswith(".csv"):
+        raise FileRejected(f"{filename} is not a CSV file (its name should end in .csv). "
+                           f"{_SAVE_AS}")
+
+
+def check_size(size: int, limit: int, filename: str = "The file") -> None:
+    """:raises FileRejected: larger than ``limit`` bytes"""
+    if size > limit:
+        raise FileRejected(f"{filename} is {describe_size(size)}; an import may be at most "
+                           f"{describe_size(limit)}. Split it into smaller files and import "
+                           "them one after the other.")
+
+
+def decode(data: bytes, filename: str = "The file") -> str:
+    """UTF-8 text (a byte-order mark is allowed and dropped).
+
+    :raises FileRejected: a binary file, or text in another encoding
+    """
+    for magic, what in _NOT_CSV.items():
+        if data.startswith(magic):
+            raise FileRejected(f"{filename} is {what}, not a CSV file. {_SAVE_AS}")
+    if b"\x00" in data[:65536]:
+        raise FileRejected(f"{filename} is not a text file (it contains NUL bytes), so not a "
+                           f"CSV file; a UTF-16 export does this too. {_SAVE_AS}")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise FileRejected(f"{filename} is not UTF-8 text: the byte 0x{data[exc.start]:02x} on "
+                           f"line {line} is not valid UTF-8 (perhaps it was saved as Latin-1 or "
+                           f"Windows-1252). {_SAVE_AS}") from None
+
+
+def _normal(name: str) -> str:
+    return name.strip().lower()
+
+
+def parse(data: bytes, *, columns: Sequence[str], filename: str | None = None,
+          limit: int | None = None) -> CsvFile:
+    """Check a whole file and split it into rows (header = line 1; blank rows skipped).
+
+    Every column in ``columns`` must be in the header (in any order, any case); other columns
+    are ignored.
+
+    :raises FileRejected: too big, not UTF-8, not CSV, header missing or incomplete, no rows
+    """
+    if filename:
+        check_name(filename)
+    filename = filename or "The file"
+    check_size(len(data), limit or max_bytes(), filename)
+    text = decode(data, filename)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    expected = ", ".join(columns)
+    try:
+        header = next(reader, None)
+        while header is not None and not any(cell.strip() for cell in header):
+            header = next(reader, None)
+        if header is None:
+            raise FileRejected(f"{filename} is empty. The first line must be the header: "
+                               f"{expected}")
+        names = [_normal(cell) for cell in header]
+        repeated = sorted({n for n in names if n and names.count(n) > 1})
+        if repeated:
+            raise FileRejected(f"{filename}: the header names {', '.join(repeated)} more than "
+                               "once; each column may appear only once.")
+        missing = [c for c in columns if c not in names]
+        if missing:
+            raise FileRejected(f"{filename}: the header (line {reader.line_num}) lacks the "
+                               f"column{'s' if len(missing) > 1 else ''} {', '.join(missing)}. "
+                               f"The header must name these columns: {expected}")
+        index = {c: names.index(c) for c in columns}
+        rows, line = [], reader.line_num
+        for cells in reader:
+            start, line = line + 1, reader.line_num  # a quoted cell may span several lines
+            if not any(cell.strip() for cell in cells):
+                continue
+            rows.append(Row(start, {c: cells[i].strip() if i < len(cells) else ""
+                                    for c, i in index.items()}))
+    except csv.Error as exc:
+        raise FileRejected(f"{filename} is not valid CSV near line {reader.line_num}: {exc}. "
+                           "Check for a stray quote mark.") from None
+    if not rows:
+        raise FileRejected(f"{filename} has a header but no rows to import.")
+    return CsvFile(filename, header, rows)
+
+
+# -- cell parsers for subject modules -----------------------------------------------------
+def parse_date(raw: str) -> date:
+    """:raises ValueError: not YYYY-MM-DD"""
+    try:
+        if len(raw) != 10:
+            raise ValueError
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise ValueError(f"{raw!r} is not a date; write it as YYYY-MM-DD "
+                         "(e.g. 2024-10-21).") from None
+
+
+_TRUE = {"true", "yes", "y", "1", "x"}
+_FALSE = {"false", "no", "n", "0", ""}
+
+
+def parse_bool(raw: str) -> bool:
+    """:raises ValueError: not yes/no"""
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ValueError(f"{raw!r} is not yes or no (use true/false, yes/no or 1/0).")
+
+
+def limited(length: int) -> Callable[[str], str]:
+    def _check(raw: str) -> str:
+        if len(raw) > length:
+            raise ValueError(f"is {len(raw)} characters long; at most {length}.")
+        return raw
+    return _check
+
+
+def reject_if_errors(rows: Iterable[Row], filename: str) -> None:
+    """:raises ImportRejected: listing every problem of every row, in line order"""
+    errors = [error for row in rows for error in row.errors]
+    if errors:
+        raise ImportRejected(sorted(errors, key=lambda e: e.line), filename=filename)
+
+
+# -- writing ------------------------------------------------------------------------------
+def safe_cell(value) -> str:
+    """A cell's text, neutralised if a spreadsheet would take it for a formula."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = value.isoformat() if isinstance(value, date) else str(value)
+    if text.startswith(_FORMULA_START):
+        return "'" + text
+    return text
+
+
+def write_csv(header: Sequence[str], rows: Iterable[Sequence]) -> str:
+    """A whole CSV document (UTF-8 text, CRLF line ends as RFC 4180 says), every cell safe."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([safe_cell(h) for h in header])
+    for row in rows:
+        writer.writerow([safe_cell(v) for v in row])
+    return out.getvalue()
+
+
+# -- uploads waiting for confirmation (browser preview → confirm) -------------------------
+#: Unconfirmed uploads older than this are thrown away.
+UPLOAD_LIFETIME = timedelta(hours=24)
+
+
+def stage_upload(session: Session, *, deployment_id: int, kind: str, filename: str,
+                 content: bytes, user_id: int | None) -> str:
+    """Keep a checked file until its preview is confirmed; returns the preview's token.
+
+    Written with a plain INSERT, not the ORM, so the audit chain does not store the file;
+    the import it leads to is audited.
+    """
+    table = ImportUpload.__table__
+    session.execute(delete(table).where(table.c.created_at < utcnow() - UPLOAD_LIFETIME))
+    token = secrets.token_urlsafe(32)
+    session.execute(insert(table).values(
+        token=token, deployment_id=deployment_id, user_id=user_id, kind=kind,
+        filename=filename[:255], content=content, sha256=hashlib.sha256(content).hexdigest(),
+        created_at=utcnow()))
+    return token
+
+
+def staged_upload(session: Session, *, deployment_id: int, kind: str, token: str):
+    """(id, filename, content, created_at) of a waiting upload.
+
+    :raises NotFound: none with that token (confirmed, discarded or expired)
+    """
+    table = ImportUpload.__table__
+    row = session.execute(select(table.c.id, table.c.filename, table.c.content,
+                                 table.c.created_at)
+                          .where(table.c.token == token, table.c.deployment_id == deployment_id,
+                                 table.c.kind == kind,
+                                 table.c.created_at >= utcnow() - UPLOAD_LIFETIME)).first()
+    if row is None:
+        raise NotFound("That upload is no longer waiting (it was imported, discarded or is "
+                       "more than a day old); upload the file again.")
+    return row
+
+
+def drop_upload(session: Session, upload_id: int) -> None:
+    table = ImportUpload.__table__
+    session.execute(delete(table).where(table.c.id == upload_id))

@@ -1,0 +1,161 @@
+"""Two organisers giving out the last bed at the same moment: one succeeds, one is told why.
+
+Each organiser is a thread with its own app context, session and database connection, on the
+real test database (a SQLite file, or PostgreSQL with TEST_DATABASE_URL). A listener slows down
+the bed count so both threads are inside ``assign_stay`` together: without the lock both would
+count a free bed and both would insert (the last test shows that this race is real).
+"""
+import threading
+import time
+
+import pytest
+from sqlalchemy import event, select
+
+from app.extensions import db
+from app.models import Accommodation, Signup, Stay
+from app.services import housing
+from app.services.errors import DomainError
+
+from .ledger_builders import d, small_world
+
+PAUSE = 0.3
+
+
+def _race(app, jobs) -> list:
+    """Run each job in its own thread and session, all released at once; commit or roll back."""
+    barrier = threading.Barrier(len(jobs))
+    results: list = [None] * len(jobs)
+
+    def run(i, job):
+        with app.app_context():
+            try:
+                prepared = job[0]()          # load what the job needs before the start signal
+                barrier.wait(timeout=10)
+                job[1](*prepared)
+                db.session.commit()
+                results[i] = "ok"
+            except DomainError as exc:
+                db.session.rollback()
+                results[i] = exc
+            except Exception as exc:  # noqa: BLE001 — reported by the assertion below
+                db.session.rollback()
+                results[i] = exc
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return results
+
+
+def _slow_bed_counts(app):
+    """Make every count of a place's nights take a while, as under load."""
+    with app.app_context():
+        engine = db.engine
+
+    def pause(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().startswith("SELECT stays.check_in, stays.check_out"):
+            time.sleep(PAUSE)
+    event.listen(engine, "before_cursor_execute", pause)
+    return lambda: event.remove(engine, "before_cursor_execute", pause)
+
+
+def _one_bed(app) -> dict:
+    with app.app_context():
+        ids = small_world("race")
+        db.session.get(Accommodation, ids["hotel_id"]).beds = 1
+        db.session.commit()
+    return ids
+
+
+def _assign(signup_id, accommodation_id):
+    def load():
+        return db.session.get(Signup, signup_id), db.session.get(Accommodation, accommodation_id)
+
+    def act(signup, place):
+        housing.assign_stay(db.session, signup=signup, accommodation=place, check_in=d(21),
+                            check_out=d(24), actor=None)
+    return load, act
+
+
+def _stays(app):
+    with app.app_context():
+        return db.session.execute(select(Stay.signup_id, Stay.accommodation_id)).all()
+
+
+def test_two_organisers_assigning_the_last_bed_one_wins_one_is_told(app):
+    ids = _one_bed(app)
+    stop = _slow_bed_counts(app)
+    try:
+        results = _race(app, [_assign(ids["signup_ids"][0], ids["hotel_id"]),
+                              _assign(ids["signup_ids"][1], ids["hotel_id"])])
+    finally:
+        stop()
+    assert sorted(map(str, results)).count("ok") == 1, results
+    refused = next(r for r in results if r != "ok")
+    assert isinstance(refused, DomainError), refused
+    assert "Midtown Hotel has no free bed on 2024-10-21" in refused.message
+    assert len(_stays(app)) == 1
+
+
+def test_many_organisers_at_once_never_overfill_a_place(app):
+    ids = _one_bed(app)
+    with app.app_context():
+        db.session.get(Accommodation, ids["hotel_id"]).beds = 2
+        db.session.commit()
+    stop = _slow_bed_counts(app)
+    try:
+        results = _race(app, [_assign(s, ids["hotel_id"]) for s in ids["signup_ids"]])
+    finally:
+        stop()
+    assert results.count("ok") == 2, results
+    assert len(_stays(app)) == 2
+
+
+def test_one_volunteer_put_in_two_places_at_once_lands_in_one(app):
+    ids = _one_bed(app)
+    with app.app_context():
+        from app.models import CostSplit
+        from app.services import ledger
+        deployment = db.session.get(Accommodation, ids["hotel_id"]).deployment
+        other = housing.add_accommodation(
+            db.session, deployment=deployment, actor=None, name="Other hotel", kind="hotel",
+            state_code="NC", beds=5, nightly_cost="10.00", cost_split=CostSplit.PER_BED,
+            payer_id=ledger.payers_for(db.session, deployment)[0].id)
+        db.session.commit()
+        other_id = other.id
+    signup_id = ids["signup_ids"][0]
+    stop = _slow_bed_counts(app)
+    try:
+        results = _race(app, [_assign(signup_id, ids["hotel_id"]), _assign(signup_id, other_id)])
+    finally:
+        stop()
+    assert results.count("ok") == 1, results
+    refused = next(r for r in results if r != "ok")
+    assert "already sleeps at" in str(refused)
+    assert len(_stays(app)) == 1
+
+
+def test_without_the_lock_the_race_double_books(app, monkeypatch):
+    """Shows the tests above really run the two assignments side by side."""
+    ids = _one_bed(app)
+    monkeypatch.setattr(housing, "_lock_volunteer", lambda session, volunteer_id: None)
+    monkeypatch.setattr(housing, "_lock_accommodation",
+                        lambda session, place: session.refresh(place))
+    stop = _slow_bed_counts(app)
+    try:
+        results = _race(app, [_assign(ids["signup_ids"][0], ids["hotel_id"]),
+                              _assign(ids["signup_ids"][1], ids["hotel_id"])])
+    finally:
+        stop()
+    assert results == ["ok", "ok"], "the race did not happen, so the tests above prove nothing"
+    assert len(_stays(app)) == 2  # one bed, two people: what the lock prevents
+
+
+@pytest.fixture(autouse=True)
+def _no_leftover_threads():
+    yield
+    assert threading.active_count() < 50
