@@ -38,6 +38,14 @@ def init_app(app: Flask) -> None:
         db.session.rollback()
         return _respond(400, "csrf_failed", _CSRF_MESSAGE)
 
+    @app.errorhandler(413)
+    def _too_large(exc: HTTPException):
+        db.session.rollback()
+        limit = app.config.get("MAX_CONTENT_LENGTH") or 0
+        return _respond(413, "too_large",
+                        f"The upload is larger than the {limit / (1024 * 1024):.1f} MB this site "
+                        "accepts. Split the file and send the parts one after the other.")
+
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
         db.session.rollback()

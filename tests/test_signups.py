@@ -1,5 +1,6 @@
 """Claiming spots, the waitlist and its offers, approval, withdrawal, moves, capacity."""
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
@@ -293,3 +294,24 @@ def test_settle_is_cheap_when_nothing_is_overdue(app):
     finally:
         event.remove(db.engine, "before_cursor_execute", listener)
     assert len(statements) == 1 and statements[0].lstrip().upper().startswith("SELECT")
+
+
+def test_ending_a_signup_gives_back_future_beds_and_keeps_past_nights():
+    from datetime import date
+
+    from app.models import AccommodationKind, Cost, PayerKind, Stay
+    from app.services import housing, ledger
+    dep = b.deployment(spots={"NC": 2})
+    org = b.organiser()
+    payer = ledger.find_or_add_payer(db.session, dep, name="Harper 2024", kind=PayerKind.CAMPAIGN,
+                                     actor=None)
+    hotel = housing.add_accommodation(db.session, deployment=dep, actor=None, name="Hotel",
+                                      kind=AccommodationKind.HOTEL, state_code="NC", beds=2,
+                                      nightly_cost="100.00", payer_id=payer.id)
+    signup = b.claim(dep, b.volunteer()).signup
+    housing.assign_stay(db.session, signup=signup, accommodation=hotel,
+                        check_in=date(2024, 10, 21), check_out=date(2024, 10, 24), actor=None)
+    # the deployment's dates are in the past here: the nights were slept, so they stay on record
+    signups.cancel(db.session, signup, actor=org, reason="Went home early.")
+    assert db.session.scalar(select(func.count()).select_from(Stay)) == 1
+    assert db.session.scalar(select(Cost.amount)) == Decimal("300.00")

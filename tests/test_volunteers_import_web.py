@@ -41,3 +41,39 @@ def test_upload_preview_then_confirm_in_the_browser(app, client, login_as):
     assert _counts(app) == (3, 2)
     again = client.post(confirm_url, data={"csrf_token": token}, follow_redirects=True)
     assert "no longer waiting" in again.get_data(as_text=True) and _counts(app) == (3, 2)
+
+
+def test_import_volunteers_on_the_command_line(app, runner, tmp_path):
+    with app.app_context():
+        b.deployment(slug="cli", spots={"NC": 1})
+        db.session.commit()
+    good = tmp_path / "volunteers.csv"
+    good.write_bytes(_csv("A,a@example.org,US_CITIZEN,US,,,NC,,,,,", "B,b@example.org,LPR,GB,,,NC,,,,,"))
+    dry = runner.invoke(args=["import", "volunteers", "cli", str(good), "--dry-run"])
+    assert dry.exit_code == 0 and "nothing was written" in dry.output
+    assert "1 confirmed in NC, 1 waitlisted in NC" in dry.output
+    assert _counts(app) == (0, 0)
+    done = runner.invoke(args=["import", "volunteers", "cli", str(good)])
+    assert done.exit_code == 0 and "2 new accounts" in done.output
+    assert _counts(app) == (2, 2)
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(_csv("C,c@example.org,US_CITIZEN,US,,,ZZ,,,,,"))
+    refused = runner.invoke(args=["import", "volunteers", "cli", str(bad)])
+    assert refused.exit_code == 1 and "line 2, state" in refused.output
+    assert _counts(app) == (2, 2)
+    missing = runner.invoke(args=["import", "volunteers", "cli"])
+    assert missing.exit_code == 2 and "Missing argument" in missing.output
+
+
+def test_an_oversized_upload_gets_a_clear_page_not_a_crash(app, client, login_as):
+    with app.app_context():
+        b.deployment(slug="big", spots={"NC": 1})
+        db.session.commit()
+    app.config["MAX_CONTENT_LENGTH"] = 1024
+    login_as(Role.ORGANISER)
+    token = csrf_token(client, "/organiser/deployments/big/volunteers/import")
+    response = client.post("/organiser/deployments/big/volunteers/import", data={
+        "csrf_token": token, "file": (io.BytesIO(b"x" * 5000), "v.csv")})
+    assert response.status_code == 413
+    page = response.get_data(as_text=True)
+    assert "File too large" in page and "Split the file" in page

@@ -16,7 +16,7 @@ from ..models import (ACTIVE_SIGNUP_STATUSES, SPOT_HOLDING_STATUSES, Affiliation
                       Deployment, DeploymentStatus, LeaveType, Placement, Signup, SignupRole,
                       SignupStatus, User, Volunteer)
 from ..models.types import utcnow
-from . import audit, notifications, spots
+from . import audit, housing, notifications, spots
 from .errors import Conflict, NotFound, ValidationFailed
 from .validation import country_code
 
@@ -258,6 +258,7 @@ def withdraw(session: Session, signup: Signup, *, actor: User | None) -> Signup:
     signup.offer_expires_at = None
     notifications.notify_signup(session, signup, "withdrawal")
     session.flush()
+    housing.release_stays(session, signup, actor=actor)
     spots.offer_free_spots(session, placement)
     return signup
 
@@ -358,6 +359,7 @@ def reject(session: Session, signup: Signup, *, actor: User, reason: str) -> Sig
     signup.cancel_reason = reason
     notifications.notify_signup(session, signup, "rejection", reason=reason)
     session.flush()
+    housing.release_stays(session, signup, actor=actor)
     spots.offer_free_spots(session, placement)
     return signup
 
@@ -378,6 +380,7 @@ def cancel(session: Session, signup: Signup, *, actor: User, reason: str) -> Sig
     signup.offer_expires_at = None
     notifications.notify_signup(session, signup, "cancellation", reason=reason)
     session.flush()
+    housing.release_stays(session, signup, actor=actor)
     spots.offer_free_spots(session, placement)
     return signup
 
@@ -404,6 +407,7 @@ def move(session: Session, signup: Signup, state: str, *, actor: User) -> Signup
     if spots.held_spots(session, target.id) >= target.capacity:
         raise PlacementFull(f"{target.state_code} has no free spot.")
     source = locked[signup.placement_id]
+    housing.release_stays(session, signup, actor=actor)  # the beds were in the old state
     signup.placement_id = target.id
     session.flush()
     session.refresh(signup)

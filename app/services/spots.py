@@ -19,7 +19,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from ..models import (SPOT_HOLDING_STATUSES, Deployment, Placement, Signup, SignupStatus)
 from ..models.types import utcnow
-from . import notifications
+from . import housing, notifications
 
 
 # Plain SQL: this runs on every claim, and it changes nothing but the locks it takes.
@@ -90,7 +90,8 @@ def expire_offers(session: Session, placement: Placement, now: datetime | None =
         signup.status = SignupStatus.EXPIRED
         signup.offer_expires_at = None
         notifications.notify_signup(session, signup, "offer_expired")
-    session.flush()
+        session.flush()
+        housing.release_stays(session, signup, actor=None)
     return len(overdue)
 
 

@@ -76,4 +76,6 @@ def logout():
 @bp.app_context_processor
 def _layout_context():
     """The layout's logout button needs a CSRF-protected form."""
-    return {"logout_form": ConfirmForm() if current_user.is_authenticated else None}
+    # formdata=None: never read the request body here — an error page for an oversized
+    # upload (413) renders this layout too.
+    return {"logout_form": ConfirmForm(formdata=None) if current_user.is_authenticated else None}
