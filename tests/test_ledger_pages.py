@@ -28,18 +28,27 @@ def _line_form(ids, **over):
             "description": "Flight", "amount": "640.00", "currency": "GBP",
             "incurred_on": "2024-10-18", "payer_id": str(ids["party_id"]),
             "arranged_by_id": str(ids["party_id"]), "paid_to": "Atlantic Air",
-            "evidence_ref": "PARTY-INV-7", **over}
+            "evidence_ref": "PARTY-INV-7",
+            # the party pays: the rules warn, and these tests are about saving anyway
+            "save_anyway": "y", **over}
 
 
 def test_organisers_record_a_line_and_see_both_amounts(app, client, login_as):
     ids = _world(app)
     login_as(Role.ORGANISER)
     path = _base(ids) + "/costs/new"
-    response = client.post(path, data={"csrf_token": csrf_token(client, path),
-                                       **_line_form(ids)})
+    token = csrf_token(client, path)
+    # A flight paid by a foreign party: the form warns, citing the rule, before saving.
+    warned = client.post(path, data={"csrf_token": token, **_line_form(ids, save_anyway="")})
+    text = warned.get_data(as_text=True)
+    assert warned.status_code == 200 and "PROHIBITED_FOREIGN_INKIND" in text
+    assert "52 U.S.C. 30121" in text and "Save anyway" in text
+    with app.app_context():
+        assert db.session.scalar(select(db.func.count()).select_from(Cost)) == 0
+    response = client.post(path, data={"csrf_token": token, **_line_form(ids)})
     assert response.status_code == 302, response.get_data(as_text=True)
     page = client.get(response.location).get_data(as_text=True)
-    assert "Line recorded: 640.00 GBP (800.00 USD)." in page
+    assert "Line recorded: 640.00 GBP (800.00 USD), with 1 finding(s) for the auditors." in page
     assert "640.00 GBP" in page and "800.00" in page and "at 1.25" in page
     assert "Northbridge Labour Party" in page and "FOREIGN_PARTY" in page
     assert "PARTY-INV-7" in page and "Atlantic Air" in page
@@ -211,3 +220,14 @@ def test_volunteers_and_strangers_cannot_see_the_ledger(app, client, login_as):
     login_as(Role.VOLUNTEER)
     assert client.get(_base(ids) + "/").status_code == 403
     assert client.get(_base(ids) + "/exports/roster.csv").status_code == 403
+
+
+def test_a_line_without_warnings_saves_at_once(app, client, login_as):
+    ids = _world(app)
+    login_as(Role.ORGANISER)
+    path = _base(ids) + "/costs/new"
+    response = client.post(path, data={"csrf_token": csrf_token(client, path), **_line_form(
+        ids, payer_id=str(ids["campaign_id"]), arranged_by_id="", category="MEALS",
+        currency="USD", amount="40.00", save_anyway="")})
+    assert response.status_code == 302
+    assert "Save anyway" not in client.get(path).get_data(as_text=True)

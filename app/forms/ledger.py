@@ -74,6 +74,8 @@ class CostForm(BaseForm):
                              validators=[Optional(), Length(max=20)],
                              description="Leave blank: the rate for the date is used.")
     notes = TextAreaField("Notes", validators=[Optional(), Length(max=2000)])
+    #: Shown only when the compliance rules warn about this line (see the view).
+    save_anyway = BooleanField("Save anyway: I have read the warnings above")
     submit = SubmitField("Save line")
 
 

@@ -15,7 +15,8 @@ from ..forms import ConfirmForm
 from ..forms.ledger import CostForm, ImportForm, PayerForm, RateForm
 from ..models import CostCategory, Role, Volunteer
 from ..security import gate
-from ..services import costs_import, csv_import, deployments, exports, ledger, totals
+from ..services import (compliance, costs_import, csv_import, deployments, exports, ledger,
+                        totals)
 from ..services.errors import DomainError, NotFound
 
 bp = Blueprint("ledger", __name__, url_prefix="/organiser/deployments/<slug>/ledger")
@@ -78,6 +79,37 @@ def _cost_fields(form, deployment) -> dict:
                 **{name: getattr(form, name).data for name in _COST_DETAILS})
 
 
+def _entry_warnings(deployment, fields: dict) -> list:
+    """What the compliance rules would record for this line (potential prohibitions and
+    compensation), to show before saving. A missing exchange rate is left to the save."""
+    amount = ledger.parse_amount(fields["amount"])
+    usd = fields["amount_usd"]
+    if not usd:
+        currency = (fields["currency"] or "").strip().upper()
+        if currency != "USD":
+            try:
+                rate = ledger.rate_for(db.session, currency, fields["incurred_on"])
+            except DomainError:
+                return []
+            usd = (amount * rate.usd_per_unit).quantize(ledger.CENT)
+        else:
+            usd = amount
+    arranged = ledger.get_payer(db.session, deployment, fields["arranged_by_id"]) \
+        if fields.get("arranged_by_id") else None
+    return compliance.entry_warnings(compliance.preview_cost_findings(
+        db.session, deployment=deployment, volunteer=fields["volunteer"],
+        category=fields["category"], amount_usd=usd, payer=fields["payer"], arranged_by=arranged,
+        in_residence=bool(fields.get("in_residence")), incurred_on=fields["incurred_on"],
+        description=fields.get("description") or "", reimbursed=bool(fields.get("reimbursed"))))
+
+
+def _cost_form_page(deployment, form, line, status, warnings=(), **extra):
+    if not warnings:
+        del form.save_anyway
+    return render_template("ledger/cost_form.html", deployment=deployment, form=form, line=line,
+                           warnings=warnings, **extra), status
+
+
 @bp.route("/costs/new", methods=["GET", "POST"])
 def new_cost(slug: str):
     deployment = deployments.get_deployment(db.session, slug)
@@ -85,19 +117,24 @@ def new_cost(slug: str):
     _payer_choices(form, deployment)
     if request.method == "GET" and request.args.get("volunteer_email"):
         form.volunteer_email.data = request.args["volunteer_email"]
+    warnings = []
     if form.validate_on_submit():
         try:
+            fields = _cost_fields(form, deployment)
+            warnings = _entry_warnings(deployment, fields)
+            if warnings and not form.save_anyway.data:
+                return _cost_form_page(deployment, form, None, 200, warnings)
             line = ledger.record_cost(db.session, deployment=deployment, actor=current_user,
-                                      **_cost_fields(form, deployment))
+                                      **fields)
         except DomainError as exc:
             _fail(form, exc)
         else:
             db.session.commit()
-            flash(f"Line recorded: {line.amount} {line.currency} ({line.amount_usd} USD).",
+            flash(f"Line recorded: {line.amount} {line.currency} ({line.amount_usd} USD)"
+                  + (f", with {len(warnings)} finding(s) for the auditors." if warnings else "."),
                   "success")
             return redirect(url_for("ledger.costs", slug=slug))
-    return render_template("ledger/cost_form.html", deployment=deployment, form=form,
-                           line=None), 422 if form.errors else 200
+    return _cost_form_page(deployment, form, None, 422 if form.errors else 200, warnings)
 
 
 @bp.route("/costs/<int:cost_id>", methods=["GET", "POST"])
@@ -114,10 +151,16 @@ def edit_cost(slug: str, cost_id: int):
         form.amount_usd.data = str(line.amount_usd) if line.exchange_rate_id is None \
             and line.currency != "USD" else ""
     status = 200
+    warnings = []
     if form.validate_on_submit():
         try:
-            ledger.update_cost(db.session, line, actor=current_user,
-                               **_cost_fields(form, deployment))
+            fields = _cost_fields(form, deployment)
+            if line.origin.value != "stay":
+                warnings = _entry_warnings(deployment, fields)
+            if warnings and not form.save_anyway.data:
+                return _cost_form_page(deployment, form, line, 200, warnings,
+                                       delete_form=ConfirmForm())
+            ledger.update_cost(db.session, line, actor=current_user, **fields)
         except DomainError as exc:
             _fail(form, exc)
             status = exc.status
@@ -128,8 +171,7 @@ def edit_cost(slug: str, cost_id: int):
             return redirect(url_for("ledger.costs", slug=slug))
     elif form.errors:
         status = 422
-    return render_template("ledger/cost_form.html", deployment=deployment, form=form,
-                           line=line, delete_form=ConfirmForm()), status
+    return _cost_form_page(deployment, form, line, status, warnings, delete_form=ConfirmForm())
 
 
 @bp.post("/costs/<int:cost_id>/delete")
