@@ -7,7 +7,7 @@ import secrets
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
 from ..models import ApiToken, Role, User, Volunteer
@@ -170,11 +170,15 @@ def issue_tokens_for_role(session: Session, role: Role, *, actor: User | None) -
     return [(user.email, issue_token(session, user, actor=actor)) for user in users]
 
 
+# One query for the token, its user and (for volunteers) their profile; built once, as every
+# API request runs it.
+_BY_TOKEN = (select(User).join(ApiToken, ApiToken.user_id == User.id)
+             .options(joinedload(User.volunteer))
+             .where(ApiToken.token_hash == bindparam("digest"), ApiToken.revoked_at.is_(None),
+                    User.is_active))
+
+
 def user_for_token(session: Session, raw: str) -> User | None:
     if not raw or not raw.startswith(TOKEN_PREFIX):
         return None
-    # One query for the token, its user and (for volunteers) their profile.
-    return session.scalar(select(User).join(ApiToken, ApiToken.user_id == User.id)
-                          .options(joinedload(User.volunteer))
-                          .where(ApiToken.token_hash == _token_digest(raw),
-                                 ApiToken.revoked_at.is_(None), User.is_active))
+    return session.scalar(_BY_TOKEN, {"digest": _token_digest(raw)})

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import case, func, select
+from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.orm import Session
 
 from ..models import (Deployment, DeploymentStatus, Placement, Signup, SignupStatus, User)
@@ -14,9 +14,14 @@ from .validation import slug as check_slug
 from .validation import state_code
 
 
+# Built once: hot pages run these on every request, and building a statement costs more than
+# running it on SQLite.
+_BY_SLUG = select(Deployment).where(Deployment.slug == bindparam("slug"))
+
+
 def get_deployment(session: Session, slug: str) -> Deployment:
     """:raises NotFound: no deployment has that slug."""
-    deployment = session.scalar(select(Deployment).where(Deployment.slug == slug))
+    deployment = session.scalar(_BY_SLUG, {"slug": slug})
     if deployment is None:
         raise NotFound(f"No deployment called {slug!r}.")
     return deployment
@@ -163,20 +168,23 @@ def placement_stats(session: Session, deployment: Deployment) -> list[PlacementS
     return stats_by_deployment(session, [deployment.id]).get(deployment.id, [])
 
 
+def _count(status: SignupStatus):
+    return func.count(case((Signup.status == status, 1)))
+
+
+_STATS = (select(Placement, _count(SignupStatus.CONFIRMED), _count(SignupStatus.PENDING_APPROVAL),
+                 _count(SignupStatus.OFFERED), _count(SignupStatus.WAITLISTED))
+          .outerjoin(Signup, Signup.placement_id == Placement.id)
+          .where(Placement.deployment_id.in_(bindparam("ids", expanding=True)))
+          .group_by(Placement.id)
+          .order_by(Placement.deployment_id, Placement.state_code))
+
+
 def stats_by_deployment(session: Session, deployment_ids) -> dict[int, list[PlacementStats]]:
     """Placement numbers of several deployments, still in one query."""
-    def count(status: SignupStatus):
-        return func.count(case((Signup.status == status, 1)))
-
-    rows = session.execute(
-        select(Placement, count(SignupStatus.CONFIRMED), count(SignupStatus.PENDING_APPROVAL),
-               count(SignupStatus.OFFERED), count(SignupStatus.WAITLISTED))
-        .outerjoin(Signup, Signup.placement_id == Placement.id)
-        .where(Placement.deployment_id.in_(list(deployment_ids)))
-        .group_by(Placement.id)
-        .order_by(Placement.deployment_id, Placement.state_code)).all()
     stats: dict[int, list[PlacementStats]] = {}
-    for p, confirmed, pending, offered, waitlisted in rows:
+    for p, confirmed, pending, offered, waitlisted in session.execute(
+            _STATS, {"ids": list(deployment_ids)}):
         stats.setdefault(p.deployment_id, []).append(PlacementStats(
             p.state_code, p.base_city, p.arrive_from, p.depart_by, p.capacity, confirmed, pending,
             offered, waitlisted))

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -129,11 +129,14 @@ def needs_override(volunteer: Volunteer, role: SignupRole) -> bool:
 
 # -- claiming ---------------------------------------------------------------------------------
 
+_PLACEMENT = select(Placement).where(Placement.deployment_id == bindparam("deployment"),
+                                     Placement.state_code == bindparam("state"))
+
+
 def find_placement(session: Session, deployment: Deployment, state: str) -> Placement:
     """:raises UnknownState: the deployment has no spots in ``state``"""
     code = (state or "").strip().upper()
-    placement = session.scalar(select(Placement).where(Placement.deployment_id == deployment.id,
-                                                       Placement.state_code == code))
+    placement = session.scalar(_PLACEMENT, {"deployment": deployment.id, "state": code})
     if placement is None:
         offered = ", ".join(p.state_code for p in deployment.placements) or "none"
         raise UnknownState(f"This deployment has no spots in {state!r} (it has: {offered}).",
@@ -229,10 +232,15 @@ def claim_spot(session: Session, *, deployment: Deployment, volunteer: Volunteer
 _BLOCKING = (SignupStatus.WITHDRAWN, SignupStatus.CANCELLED, SignupStatus.REJECTED)
 
 
+_EARLIER = (select(Signup.status, Signup.updated_at)
+            .where(Signup.deployment_id == bindparam("deployment"),
+                   Signup.volunteer_id == bindparam("volunteer"))
+            .order_by(Signup.updated_at.desc()))
+
+
 def _refuse_second_claim(session: Session, deployment: Deployment, volunteer: Volunteer) -> None:
-    earlier = session.execute(select(Signup.status, Signup.updated_at).where(
-        Signup.deployment_id == deployment.id, Signup.volunteer_id == volunteer.id)
-        .order_by(Signup.updated_at.desc())).all()
+    earlier = session.execute(_EARLIER, {"deployment": deployment.id,
+                                         "volunteer": volunteer.id}).all()
     if any(status in ACTIVE_SIGNUP_STATUSES for status, _ in earlier):
         raise AlreadyClaimed("You already have a sign-up in this deployment; withdraw it "
                              "first to change state.")

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from dataclasses import dataclass
 
-from sqlalchemy import case, func, select, text
+from sqlalchemy import bindparam, case, func, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -46,15 +46,17 @@ class Counts:
     overdue_offers: int
 
 
+_COUNTS = select(
+    func.count(case((Signup.status.in_(SPOT_HOLDING_STATUSES), 1))),
+    func.count(case((Signup.status == SignupStatus.WAITLISTED, 1))),
+    func.count(case(((Signup.status == SignupStatus.OFFERED)
+                     & (Signup.offer_expires_at <= bindparam("now")), 1)))
+).where(Signup.placement_id == bindparam("placement"))
+
+
 def counts(session: Session, placement_id: int, now: datetime) -> Counts:
     """Held spots, waitlist length and overdue offers of one placement, in one query."""
-    holding = Signup.status.in_(SPOT_HOLDING_STATUSES)
-    overdue = (Signup.status == SignupStatus.OFFERED) & (Signup.offer_expires_at <= now)
-    row = session.execute(select(
-        func.count(case((holding, 1))),
-        func.count(case((Signup.status == SignupStatus.WAITLISTED, 1))),
-        func.count(case((overdue, 1)))).where(Signup.placement_id == placement_id)).one()
-    return Counts(*row)
+    return Counts(*session.execute(_COUNTS, {"placement": placement_id, "now": now}).one())
 
 
 def held_spots(session: Session, placement_id: int) -> int:
@@ -114,11 +116,15 @@ def offer_free_spots(session: Session, placement: Placement, now: datetime | Non
     return offered
 
 
+_OVERDUE = select(Signup.id).where(
+    Signup.deployment_id == bindparam("deployment"), Signup.status == SignupStatus.OFFERED,
+    Signup.offer_expires_at <= bindparam("now")).limit(1)
+
+
 def has_overdue_offers(session: Session, deployment_id: int, now: datetime | None = None) -> bool:
     """A cheap read, so pages only take a write lock when an offer has really run out."""
-    return session.scalar(select(Signup.id).where(
-        Signup.deployment_id == deployment_id, Signup.status == SignupStatus.OFFERED,
-        Signup.offer_expires_at <= (now or utcnow())).limit(1)) is not None
+    return session.scalar(_OVERDUE, {"deployment": deployment_id,
+                                     "now": now or utcnow()}) is not None
 
 
 def settle_overdue_offers(session: Session, deployment: Deployment,

@@ -371,5 +371,7 @@ def compile_document(data: dict) -> RuleSet:
     return _compiled(canonical_json(data))
 
 
+@lru_cache(maxsize=1)
 def default_rule_set() -> RuleSet:
+    """The shipped rule set; read and compiled once per process (it is a file in the app)."""
     return compile_document(bundled_document(DEFAULT_VERSION))

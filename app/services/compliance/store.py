@@ -17,18 +17,25 @@ def active_activation(session: Session) -> RuleSetActivation | None:
 
 
 _CACHE = "compliance_rule_set"
+_LATEST = select(RuleSetActivation.id).order_by(RuleSetActivation.id.desc()).limit(1)
+#: Activations never change once written, so their compiled rule sets are kept by id.
+_COMPILED: dict[int, RuleSet] = {}
 
 
 def active_rule_set(session: Session) -> RuleSet:
     """The rule set findings are computed with: the latest activation, else the bundled default.
 
-    Read once per session (a request, a command): pages and commits ask for it many times.
+    Looked up once per session (a request, a command): pages and commits ask for it many times.
     """
     cached = session.info.get(_CACHE)
     if cached is None:
-        document = session.scalar(select(RuleSetActivation.document)
-                                  .order_by(RuleSetActivation.id.desc()).limit(1))
-        cached = default_rule_set() if document is None else compile_document(document)
+        latest = session.scalar(_LATEST)
+        if latest is None:
+            cached = default_rule_set()
+        else:
+            if latest not in _COMPILED:
+                _COMPILED[latest] = compile_document(session.get(RuleSetActivation, latest).document)
+            cached = _COMPILED[latest]
         session.info[_CACHE] = cached
     return cached
 

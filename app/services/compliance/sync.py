@@ -21,7 +21,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import event, insert, inspect, select, update
+from sqlalchemy import bindparam, event, insert, inspect, select, update
 from sqlalchemy.orm import Session, aliased
 
 from ...models import (ACTIVE_SIGNUP_STATUSES, Accommodation, Cost, Deployment, Finding,
@@ -303,9 +303,16 @@ class _Line:
     write: bool
 
 
+# Built once: this runs at every commit that touches a volunteer, and building a statement
+# costs more than running it on small data.
+_LINES = _line_query()
+_LINES_OF = _LINES.where(Cost.volunteer_id.in_(bindparam("ids", expanding=True)))
+_LINES_IN_RESIDENCE = _LINES.where(Cost.in_residence.is_(True))
+
+
 def _load_lines(session: Session, volunteers: set | None,
                 extra_hosts: set | None = None) -> list[_Line]:
-    query = _line_query()
+    query = _LINES
     rows = []
     if volunteers is None:
         rows = session.execute(query).all()
@@ -314,7 +321,7 @@ def _load_lines(session: Session, volunteers: set | None,
         rows = [row for row in session.execute(query) if row.volunteer_id in volunteers]
     else:
         for chunk in _chunks(volunteers):
-            rows += session.execute(query.where(Cost.volunteer_id.in_(chunk))).all()
+            rows += session.execute(_LINES_OF, {"ids": list(chunk)}).all()
     lines = [_line(row, write=True) for row in rows]
     if volunteers is not None:
         # Other volunteers' lines from the same hosts: needed for the hosts' running totals.
@@ -322,7 +329,7 @@ def _load_lines(session: Session, volunteers: set | None,
         hosts = {_host_key(line.facts.election_key, line.facts.payer_name)
                  for line in lines if line.facts.in_residence} | (extra_hosts or set())
         if hosts:
-            extra = session.execute(query.where(Cost.in_residence.is_(True))).all()
+            extra = session.execute(_LINES_IN_RESIDENCE).all()
             for row in extra:
                 line = _line(row, write=False)
                 if line.facts.line_id not in mine and \
@@ -348,18 +355,21 @@ def _line(row, *, write: bool) -> _Line:
     return _Line(facts, deployment_id, amount, currency, arranged_by_name, write)
 
 
+_SIGNUPS = (select(Signup.id, Signup.deployment_id, Signup.volunteer_id, Signup.role,
+                   Signup.status, Signup.role_override_reason, Placement.state_code,
+                   Volunteer.citizenship)
+            .join(Placement, Placement.id == Signup.placement_id)
+            .join(Volunteer, Volunteer.id == Signup.volunteer_id)
+            .order_by(Signup.id))
+_SIGNUPS_OF = _SIGNUPS.where(Signup.volunteer_id.in_(bindparam("ids", expanding=True)))
+
+
 def _load_signups(session: Session, volunteers: set | None) -> list:
-    query = (select(Signup.id, Signup.deployment_id, Signup.volunteer_id, Signup.role,
-                    Signup.status, Signup.role_override_reason, Placement.state_code,
-                    Volunteer.citizenship)
-             .join(Placement, Placement.id == Signup.placement_id)
-             .join(Volunteer, Volunteer.id == Signup.volunteer_id)
-             .order_by(Signup.id))
     if volunteers is None:
-        return session.execute(query).all()
+        return session.execute(_SIGNUPS).all()
     rows = []
     for chunk in _chunks(volunteers):
-        rows += session.execute(query.where(Signup.volunteer_id.in_(chunk))).all()
+        rows += session.execute(_SIGNUPS_OF, {"ids": list(chunk)}).all()
     return sorted(rows, key=lambda r: r.id)
 
 
@@ -480,16 +490,20 @@ def _row_hash(row: dict) -> str:
     return digest(*(row[name] for name in _WRITTEN))
 
 
+_FINDINGS = select(Finding.id, Finding.deployment_id, Finding.key, Finding.row_hash,
+                  Finding.is_current)
+_FINDINGS_OF = _FINDINGS.where(Finding.volunteer_id.in_(bindparam("ids", expanding=True)))
+
+
 def _existing(session: Session, volunteers: set | None, wanted: dict) -> dict[tuple, tuple]:
     """(deployment id, key) → (id, row hash, is current) of the findings already stored."""
-    query = select(Finding.id, Finding.deployment_id, Finding.key, Finding.row_hash,
-                   Finding.is_current)
+    query = _FINDINGS
     rows = []
     if volunteers is None:
         rows = session.execute(query).all()
     else:
         for chunk in _chunks(volunteers):
-            rows += session.execute(query.where(Finding.volunteer_id.in_(chunk))).all()
+            rows += session.execute(_FINDINGS_OF, {"ids": list(chunk)}).all()
         # A line or sign-up that moved to another volunteer keeps its findings' keys.
         known = {(row.deployment_id, row.key) for row in rows}
         costs = {row["cost_id"] for k, row in wanted.items() if row["cost_id"] and k not in known}
