@@ -11,7 +11,7 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from . import cli, errors, extensions, views
+from . import cli, errors, extensions, sqlite_writers, views
 from .security import init_login
 
 #: Values that must never serve as a production secret.
@@ -32,6 +32,8 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     _configure_logging(app)
 
     extensions.db.init_app(app)
+    with app.app_context():
+        sqlite_writers.queue_writers(extensions.db.engine)
     extensions.migrate.init_app(app, extensions.db,
                                 directory=str(Path(app.root_path).parent / "migrations"),
                                 render_as_batch=True, compare_type=True)

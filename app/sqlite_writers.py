@@ -1,0 +1,59 @@
+"""SQLite lets one transaction write at a time. A writer that finds the lock taken polls for it,
+sleeping 1, 2, 5, 10 … ms between tries, so under load most of the time goes to sleeping while
+the lock is already free again. Here writers queue on an operating-system file lock instead:
+the kernel wakes the next writer as soon as the previous one ends its transaction.
+
+The file lock is taken just before a connection's first INSERT/UPDATE/DELETE (the moment
+SQLite's own write lock would be taken) and given back when the transaction commits or rolls
+back. Readers never touch it. Other processes that do not use it still work: they fall back
+to SQLite's polling.
+"""
+from __future__ import annotations
+
+import fcntl
+import os
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+_FD, _HELD = "tripledger_writer_fd", "tripledger_writer_held"
+
+
+def queue_writers(engine: Engine) -> None:
+    """Make ``engine``'s SQLite writers queue on ``<database file>.writers`` (file databases)."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        return
+    path = os.path.abspath(database) + ".writers"
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _wait_for_turn(conn, cursor, statement, parameters, context, executemany):
+        info = conn.connection.info
+        if info.get(_HELD) or not statement.lstrip()[:7].upper().startswith(_WRITES):
+            return
+        if _FD not in info:
+            info[_FD] = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(info[_FD], fcntl.LOCK_EX)
+        info[_HELD] = True
+
+    def _done(conn):
+        info = conn.connection.info
+        if info.pop(_HELD, None):
+            fcntl.flock(info[_FD], fcntl.LOCK_UN)
+
+    event.listen(engine, "commit", _done)
+    event.listen(engine, "rollback", _done)
+
+    @event.listens_for(engine, "checkin")
+    def _never_keep_it(dbapi_connection, connection_record):
+        # A connection back in the pool has no transaction; make sure it holds no turn either.
+        if connection_record.info.pop(_HELD, None):
+            fcntl.flock(connection_record.info[_FD], fcntl.LOCK_UN)
+
+    @event.listens_for(engine, "close")
+    def _forget(dbapi_connection, connection_record):
+        fd = connection_record.info.pop(_FD, None)
+        connection_record.info.pop(_HELD, None)
+        if fd is not None:
+            os.close(fd)

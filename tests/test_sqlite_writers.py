@@ -1,0 +1,64 @@
+"""SQLite writers queue on a file lock: many concurrent writers, no lost or stuck transaction."""
+import fcntl
+import os
+import threading
+
+import pytest
+from sqlalchemy import func, select, text
+
+from app.extensions import db
+from app.models import Deployment
+from app.services import audit
+
+from . import signup_builders as b
+from .conftest import ON_POSTGRES
+
+pytestmark = pytest.mark.skipif(ON_POSTGRES, reason="SQLite only")
+
+
+def test_concurrent_writers_all_commit_and_the_chain_stays_whole(app):
+    errors = []
+
+    def work(i):
+        try:
+            with app.app_context():
+                for j in range(10):
+                    b.deployment(slug=f"w{i}-{j}", spots={"NC": 1})
+                    db.session.commit()
+        except Exception as exc:  # noqa: BLE001 — reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not errors
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Deployment)) == 80
+        assert audit.verify_chain(db.session).ok
+
+
+def _turn_is_free(app) -> bool:
+    """Try the writers' file lock from outside, without waiting."""
+    path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///") + ".writers"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(fd)
+
+
+@pytest.mark.parametrize("ending", ["commit", "rollback", "close"])
+def test_a_writer_holds_its_turn_only_until_its_transaction_ends(app, ending):
+    with app.app_context():
+        assert _turn_is_free(app)
+        db.session.execute(text("UPDATE audit_head SET seq = seq"))
+        assert not _turn_is_free(app)      # its turn, until the transaction ends
+        getattr(db.session, ending)()
+        assert _turn_is_free(app)
+        db.session.execute(text("SELECT 1"))
+        assert _turn_is_free(app)          # readers never take a turn
