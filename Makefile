@@ -17,9 +17,14 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt
 
 install: $(BIN)/.installed
 
+# The report job consumer (big disclosure reports) runs beside the web app and stops with it.
 run: $(BIN)/.installed
 	$(FLASK) db upgrade
 	$(FLASK) demo load
+	test -f instance/signing/report-signing-key.pem || $(FLASK) keys create-demo
+	TRIPLEDGER_ENV=$${TRIPLEDGER_ENV:-development} $(BIN)/huey_consumer \
+		app.services.reports.jobs.huey --workers 1 --max-delay 2 --quiet & \
+	consumer=$$!; trap 'kill $$consumer 2>/dev/null' EXIT INT TERM; \
 	TRIPLEDGER_ENV=$${TRIPLEDGER_ENV:-development} $(BIN)/gunicorn --bind $(HOST):$(PORT) \
 		--workers 2 --access-logfile - wsgi:app
 

@@ -1,0 +1,328 @@
+"""Turn a report context into PDF bytes with WeasyPrint, safely and fast.
+
+Safety: the HTML comes from an autoescaping Jinja template fed plain data; WeasyPrint gets a
+URL fetcher that refuses everything (no local files, no network, not even ``data:``); each
+rendering runs in a worker process under a time limit (SIGALRM in the worker, so a runaway
+layout cannot hold a web request or a job forever).
+
+Speed: a small report is rendered whole in one worker (tagged for accessibility). A bigger
+one is cut into parts — the front (cover and summary), runs of listing sheets, the method —
+rendered once each, in parallel, by a pool of worker processes, and merged with pikepdf.
+Each part carries its own running headers; "Page n of m" is stamped on the merged file
+(furniture.py), so no part waits for another.
+"""
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import signal
+import threading
+import warnings
+from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from io import BytesIO
+from pathlib import Path
+from typing import Callable
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
+
+from . import furniture
+
+logger = logging.getLogger(__name__)
+
+TEMPLATES = Path(__file__).resolve().parents[3] / "templates"
+#: Reports up to this many listing sheets are rendered whole, in one worker (and tagged).
+WHOLE_MAX_SHEETS = 8
+#: At most this many sheets per part (bounds a worker's memory); at least MIN_PART_SHEETS.
+PART_SHEETS = 64
+MIN_PART_SHEETS = 4
+PDF_VARIANT = "pdf/a-3b"
+#: Bump when the report's layout or content changes: stored reports of the same data made
+#: by another layout are then made again rather than served.
+LAYOUT_VERSION = 1
+
+
+def renderer() -> str:
+    from importlib.metadata import version
+    return f"tripledger-report/{LAYOUT_VERSION} weasyprint/{version('weasyprint')}"
+_SAFE_CSS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,:-_()#")
+
+Progress = Callable[[float, str], None]
+
+
+class RenderTimeout(Exception):
+    """A part took longer than the time limit."""
+
+
+class RenderFailed(Exception):
+    """WeasyPrint or a worker process failed."""
+
+
+def css_string(value) -> Markup:
+    """A CSS string literal that no user text can break out of (everything else hex-escaped)."""
+    escaped = "".join(ch if ch in _SAFE_CSS else f"\\{ord(ch):x} " for ch in str(value))
+    return Markup(f'"{escaped}"')
+
+
+_env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True,
+                   undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+_env.filters["css_string"] = css_string
+
+
+def render_html(ctx: dict, *, parts: tuple[str, ...] = ("front", "method"),
+                sheets: list[dict] | None = None) -> str:
+    """The print template for the whole report, or for one part of it."""
+    template = _env.get_template("reports/disclosure_pdf.html")
+    if sheets is None:
+        sheets = [sheet for section in ctx["sections"] for sheet in section["sheets"]]
+    return template.render(ctx=ctx, parts=parts, sheets=sheets)
+
+
+# --- worker side ---------------------------------------------------------------------------
+
+class _LockedFetcher:
+    """Stands in for WeasyPrint's URLFetcher and fetches nothing, ever."""
+
+    _fail_on_errors = False
+
+    def __init__(self):
+        self.refused: list[str] = []
+
+    def __call__(self, url):
+        return self.fetch(url)
+
+    def fetch(self, url, headers=None):
+        self.refused.append(str(url)[:200])
+        raise ValueError(f"refused {str(url)[:80]!r}: reports load nothing from files or the "
+                         "network")
+
+
+def locked_fetcher():
+    """A WeasyPrint URL fetcher that refuses every URL (a URLFetcher subclass)."""
+    from weasyprint import URLFetcher
+
+    class LockedFetcher(_LockedFetcher, URLFetcher):
+        def __init__(self):
+            URLFetcher.__init__(self)
+            _LockedFetcher.__init__(self)
+
+    return LockedFetcher()
+
+
+def _init_worker(nice: int) -> None:
+    if nice:
+        os.nice(nice)
+    # WeasyPrint 70 leaves the sRGB profile file open when making PDF/A; harmless in a worker.
+    warnings.filterwarnings("ignore", category=ResourceWarning)
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    import weasyprint  # noqa: F401 — load once per worker, not per part
+
+
+@contextmanager
+def _alarm(seconds: int):
+    def _expired(signum, frame):
+        raise RenderTimeout(f"rendering took longer than {seconds} s")
+    previous = signal.signal(signal.SIGALRM, _expired)
+    signal.alarm(max(int(seconds), 1))
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def render_part(html: str, options: dict, time_limit: int) -> tuple[bytes, int, list[str]]:
+    """Worker: HTML → (PDF bytes, page count, refused URLs)."""
+    from weasyprint import HTML
+    fetcher = locked_fetcher()
+    with _alarm(time_limit):
+        document = HTML(string=html, url_fetcher=fetcher).render(**options)
+        pdf = document.write_pdf(**options)
+    return pdf, len(document.pages), fetcher.refused
+
+
+# --- pool ----------------------------------------------------------------------------------
+
+_pools: dict[tuple[int, int], ProcessPoolExecutor] = {}
+_pool_lock = threading.Lock()
+
+
+def _pool(workers: int, nice: int) -> ProcessPoolExecutor:
+    """A warm pool per (size, niceness), shared by the requests and jobs of this process."""
+    with _pool_lock:
+        pool = _pools.get((workers, nice))
+        if pool is None:
+            # forkserver: workers start from a clean process with WeasyPrint preloaded, not
+            # as forks of a threaded web server.
+            ctx = multiprocessing.get_context("forkserver")
+            ctx.set_forkserver_preload([__name__])
+            pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
+                                       initializer=_init_worker, initargs=(nice,),
+                                       max_tasks_per_child=200)
+            _pools[(workers, nice)] = pool
+        return pool
+
+
+def _ready() -> bool:
+    return True
+
+
+def warm(workers: int, nice: int = 0) -> None:
+    """Start the pool's workers now (in the background), so the first report is not also
+    the one that waits for WeasyPrint to load. Called when a reports page is opened."""
+    pool = _pool(workers, nice)
+    for _ in range(workers):
+        pool.submit(_ready)
+
+
+def _discard_pool(workers: int, nice: int) -> None:
+    """Drop a broken or stuck pool, stopping its workers (a stuck one would keep its CPU)."""
+    with _pool_lock:
+        pool = _pools.pop((workers, nice), None)
+    if pool is not None:
+        # The executor has no public way to stop a worker in the middle of a task.
+        for process in list(getattr(pool, "_processes", {}).values()):
+            process.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def shutdown_pools() -> None:
+    """Stop every worker process (tests, and the job consumer on exit)."""
+    with _pool_lock:
+        pools = list(_pools.values())
+        _pools.clear()
+    for pool in pools:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+# --- orchestration -------------------------------------------------------------------------
+
+@dataclass
+class Rendered:
+    pdf: bytes
+    pages: int
+    #: Section title → first page (1-based), for the outline of a merged file.
+    starts: dict[str, int] = field(default_factory=dict)
+    parts: int = 1
+    #: True when the file came from one WeasyPrint run (bookmarks and tags are WeasyPrint's).
+    whole: bool = True
+
+
+@dataclass
+class _Part:
+    name: str
+    html: str
+    options: dict
+
+
+def render_pdf(ctx: dict, *, workers: int = 2, time_limit: int = 300, nice: int = 0,
+               progress: Progress | None = None) -> Rendered:
+    """Render the report; PDF/A-3b identification and metadata come from the first part.
+
+    :raises RenderTimeout: a part ran over ``time_limit`` seconds
+    :raises RenderFailed: WeasyPrint or a worker failed
+    """
+    progress = progress or (lambda fraction, stage: None)
+    sheets = [sheet for section in ctx["sections"] for sheet in section["sheets"]]
+    whole = len(sheets) <= WHOLE_MAX_SHEETS
+    if whole:
+        parts = [_Part("whole", render_html(ctx), {"pdf_variant": PDF_VARIANT, "pdf_tags": True})]
+    else:
+        # As many runs as keep every worker busy to the end (a multiple of the workers),
+        # none longer than PART_SHEETS (a worker's memory) or shorter than MIN_PART_SHEETS.
+        workers = max(workers, 1)
+        runs = workers * -(-len(sheets) // (workers * PART_SHEETS))
+        size = max(MIN_PART_SHEETS, -(-len(sheets) // runs))
+        parts = [_Part("front", render_html(ctx, parts=("front",), sheets=[]),
+                       {"pdf_variant": PDF_VARIANT})]
+        parts += [_Part(f"sheets-{n}", render_html(ctx, parts=(), sheets=sheets[i:i + size]),
+                        {}) for n, i in enumerate(range(0, len(sheets), size))]
+        parts.append(_Part("method", render_html(ctx, parts=("method",), sheets=[]), {}))
+    template = _page_number_template()
+    if template is None:
+        parts.append(_Part("page-numbers", furniture.TEMPLATE_HTML, {"pdf_variant": PDF_VARIANT}))
+
+    def tick(done, count):
+        progress(0.05 + 0.85 * done / count, f"Rendered part {done} of {count}")
+
+    progress(0.02, f"Rendering {len(parts)} part(s)")
+    try:
+        results = _run(parts, workers, nice, time_limit, tick)
+    except BrokenProcessPool as exc:
+        _discard_pool(workers, nice)
+        raise RenderFailed("a rendering worker stopped unexpectedly (out of memory?)") from exc
+    if template is None:
+        template = results.pop()[0]
+        _TEMPLATE.append(template)
+    progress(0.91, "Merging the parts and numbering the pages")
+    counts = [pages for _, pages, _ in results]
+    merged = results[0][0] if whole else _merge([pdf for pdf, _, _ in results])
+    pdf = furniture.stamp(merged, template)
+    starts = {}
+    if not whole:
+        starts = {"Cover": 1, "2. Summary": 2}
+        page = counts[0] + 1
+        for section in ctx["sections"]:
+            starts[section["title"]] = page
+            page += len(section["sheets"])
+        starts["7. Method"] = sum(counts) - counts[-1] + 1
+    return Rendered(pdf, sum(counts), starts, len(parts), whole=whole)
+
+
+#: The rendered "Page 0123456789 of" whose font numbers the pages (made once per process).
+_TEMPLATE: list[bytes] = []
+
+
+def _page_number_template() -> bytes | None:
+    return _TEMPLATE[0] if _TEMPLATE else None
+
+
+def _run(parts: list[_Part], workers: int, nice: int, time_limit: int,
+         tick: Callable[[int, int], None]) -> list[tuple[bytes, int, list[str]]]:
+    pool = _pool(workers, nice)
+    futures = [pool.submit(render_part, p.html, p.options, time_limit) for p in parts]
+    pending = set(futures)
+    done_count = 0
+    # The parent's own deadline backs up the worker's alarm.
+    deadline = time_limit * (len(parts) / max(workers, 1) + 1) + 30
+    while pending:
+        done, pending = wait(pending, timeout=deadline, return_when=FIRST_EXCEPTION)
+        if not done:
+            _discard_pool(workers, nice)
+            raise RenderTimeout(f"rendering took longer than {int(deadline)} s")
+        for future in done:
+            if future.exception() is not None:
+                for other in pending:
+                    other.cancel()
+                exc = future.exception()
+                if isinstance(exc, (RenderTimeout, BrokenProcessPool)):
+                    raise exc
+                raise RenderFailed(f"{type(exc).__name__}: {exc}") from exc
+            done_count += 1
+            tick(done_count, len(parts))
+    results = [f.result() for f in futures]
+    for name, (_, _, refused) in zip((p.name for p in parts), results):
+        if refused:
+            logger.warning("report part %s referred to %d URL(s); all refused", name,
+                           len(refused))
+    return results
+
+
+def _merge(pdfs: list[bytes]) -> bytes:
+    """Append every part's pages to the first part (which carries the PDF/A catalogue)."""
+    import pikepdf
+    sources = [pikepdf.open(BytesIO(data)) for data in pdfs]
+    try:
+        base = sources[0]
+        for other in sources[1:]:
+            base.pages.extend(other.pages)
+        out = BytesIO()
+        base.save(out)
+        return out.getvalue()
+    finally:
+        for source in sources:
+            source.close()

@@ -1,0 +1,228 @@
+"""Issue disclosure reports: data → context → PDF/A → signature → stored file → Report row.
+
+The same functions serve the browser, the command line, the volunteer's statement and the
+background job. They flush but never commit; the caller commits once. The PDF goes to
+``instance/reports/<sha256>.pdf`` (content-addressed: a rolled-back request leaves at most a
+harmless orphan, never a wrong file under a recorded name).
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ...models import Deployment, Report, ReportStatus, User
+from ...models.types import utcnow
+from .. import audit, deployments
+from ..errors import DomainError
+from . import context as report_context
+from . import pdfa, render, signing, source
+from .scope import Scope
+
+logger = logging.getLogger(__name__)
+
+#: Defaults; each can be set in instance/config.py or as TRIPLEDGER_<NAME>.
+DEFAULTS = {
+    "REPORT_WORKERS": 2,             # worker processes that render parts in parallel
+    "REPORT_TIME_LIMIT": 300,        # seconds one part may take
+    "REPORT_SYNC_MAX_LINES": 4000,   # more cost lines + sign-ups than this: a background job
+    "REPORT_JOB_NICE": 10,           # background rendering yields the CPU to web requests
+    "REPORT_STALLED_AFTER": 3600,    # seconds before a queued or running job is called stalled
+}
+
+
+class ReportFailed(DomainError):
+    code = "report_failed"
+    status = 500
+
+
+class QueueUnavailable(DomainError):
+    code = "queue_unavailable"
+    status = 503
+
+
+def setting(name: str):
+    return current_app.config.get(name, DEFAULTS.get(name))
+
+
+def is_stalled(report: Report) -> bool:
+    """Queued or running for longer than any report takes: is the job consumer running?"""
+    if report.status not in (ReportStatus.QUEUED, ReportStatus.RUNNING):
+        return False
+    age = (utcnow() - report.requested_at).total_seconds()
+    return age > int(setting("REPORT_STALLED_AFTER"))
+
+
+def size_of(disclosure: dict) -> int:
+    return len(disclosure.get("items") or ()) + len(disclosure.get("roles") or ())
+
+
+def storage_dir() -> Path:
+    folder = Path(current_app.instance_path) / "reports"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def file_of(report: Report) -> Path | None:
+    if not report.file_path:
+        return None
+    return Path(current_app.instance_path) / report.file_path
+
+
+def read_file(report: Report) -> bytes | None:
+    """The stored PDF, if it is still there and still the file that was issued."""
+    path = file_of(report)
+    if path is None or not path.is_file():
+        return None
+    data = path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != report.sha256:
+        logger.error("stored report %s does not match its recorded SHA-256", report.id)
+        return None
+    return data
+
+
+def signing_key() -> signing.SigningKey | None:
+    return signing.configured_key(current_app.config, current_app.instance_path)
+
+
+def find_cached(session: Session, deployment: Deployment, scope: Scope,
+                fingerprint: str) -> Report | None:
+    """A finished report of the same data whose file is intact and signed as it would be now."""
+    key = signing_key()
+    wanted_signer = key.subject if key else None
+    candidates = session.scalars(
+        select(Report).where(Report.deployment_id == deployment.id, Report.scope == scope.kind,
+                             Report.scope_value == scope.value,
+                             Report.fingerprint == fingerprint,
+                             Report.status == ReportStatus.DONE)
+        .order_by(Report.finished_at.desc()).limit(5))
+    for report in candidates:
+        if report.signer == wanted_signer and report.renderer == render.renderer() and \
+                read_file(report) is not None:
+            return report
+    return None
+
+
+def new_report(session: Session, deployment: Deployment, scope: Scope, *,
+               actor: User | None, status: ReportStatus = ReportStatus.QUEUED) -> Report:
+    """A Report row for a report about to be made (queued for a job, or running now)."""
+    audit.act_as(session, actor)
+    report = Report(deployment_id=deployment.id, scope=scope.kind, scope_value=scope.value,
+                    scope_label=scope.label[:300], requested_by_id=actor.id if actor else None,
+                    status=status, progress=0, stage="Waiting for a worker"
+                    if status is ReportStatus.QUEUED else "Starting")
+    session.add(report)
+    session.flush()
+    return report
+
+
+@dataclass
+class Issued:
+    report: Report
+    pdf: bytes
+    #: True when an earlier report of the same data was served instead of a new rendering.
+    reused: bool
+
+
+def issue(session: Session, deployment: Deployment, scope: Scope, *, actor: User | None,
+          disclosure: dict | None = None, report: Report | None = None,
+          progress: Callable[[float, str], None] | None = None, nice: int = 0) -> Issued:
+    """Make the report for ``scope`` now, or serve the stored one made from the same data.
+
+    ``report`` is the queued row of a background job, filled in here; without it a new row
+    is added (unless a stored report is served). Flushes; the caller commits.
+
+    :raises ReportFailed: rendering failed or ran over its time limit
+    """
+    audit.act_as(session, actor)
+    progress = progress or (lambda fraction, stage: None)
+    if disclosure is None:
+        progress(0.01, "Reading the data")
+        disclosure = source.load(session, deployment, scope)
+    fingerprint = str(disclosure.get("fingerprint") or "")
+    cached = find_cached(session, deployment, scope, fingerprint)
+    if cached is not None:
+        pdf = read_file(cached)
+        if report is not None:
+            _fill(report, cached)
+            report.stage = f"Same data as report #{cached.id}: its file is served"
+        return Issued(report or cached, pdf, True)
+    pdf, pages, key = produce(session, deployment, scope, disclosure, progress=progress,
+                              nice=nice)
+    if report is None:
+        # Only now, after rendering: on SQLite an inserted row holds the write lock until
+        # the caller commits, and other requests should not wait for WeasyPrint.
+        report = new_report(session, deployment, scope, actor=actor,
+                            status=ReportStatus.RUNNING)
+    digest = hashlib.sha256(pdf).hexdigest()
+    path = storage_dir() / f"{digest}.pdf"
+    if not path.exists():
+        temp = path.with_suffix(".part")
+        temp.write_bytes(pdf)
+        temp.replace(path)
+    report.status = ReportStatus.DONE
+    report.progress = 100
+    report.stage = "Done"
+    report.rule_set_version = str((disclosure.get("rule_set") or {}).get("version") or "")[:40]
+    report.fingerprint = fingerprint[:64]
+    report.audit_head_hash = audit.chain_head(session)[1]
+    report.sha256 = digest
+    report.file_path = str(path.relative_to(current_app.instance_path))
+    report.page_count = pages
+    report.byte_size = len(pdf)
+    report.signer = key.subject[:300] if key else None
+    report.renderer = render.renderer()
+    report.error = None
+    report.finished_at = utcnow()
+    session.flush()
+    return Issued(report, pdf, False)
+
+
+def _fill(report: Report, done: Report) -> None:
+    for name in ("rule_set_version", "fingerprint", "audit_head_hash", "sha256", "file_path",
+                 "page_count", "byte_size", "signer", "renderer"):
+        setattr(report, name, getattr(done, name))
+    report.status = ReportStatus.DONE
+    report.progress = 100
+    report.error = None
+    report.finished_at = utcnow()
+
+
+def produce(session: Session, deployment: Deployment, scope: Scope, disclosure: dict, *,
+            progress: Callable[[float, str], None] | None = None,
+            nice: int = 0) -> tuple[bytes, int, signing.SigningKey | None]:
+    """The finished PDF bytes (PDF/A-3b, attachments, signature when configured)."""
+    progress = progress or (lambda fraction, stage: None)
+    key = signing_key()
+    made_at = utcnow()
+    ctx = report_context.build_context(
+        disclosure,
+        placements=[p.as_json() for p in deployments.placement_stats(session, deployment)],
+        chain_head=audit.chain_head(session), scope_label=scope.label, generated_at=made_at,
+        signer=key.subject if key else None,
+        verify_hint=(f"To check it, upload it on the Reports page of {deployment.slug}, or run "
+                     "'flask --app wsgi report verify FILE'."))
+    try:
+        rendered = render.render_pdf(ctx, workers=int(setting("REPORT_WORKERS")),
+                                     time_limit=int(setting("REPORT_TIME_LIMIT")), nice=nice,
+                                     progress=progress)
+    except render.RenderTimeout as exc:
+        raise ReportFailed(f"The report took too long to render ({exc}). Try a narrower scope "
+                           "(one state, payer or volunteer).") from exc
+    except render.RenderFailed as exc:
+        raise ReportFailed(f"The report could not be rendered: {exc}.") from exc
+    progress(0.94, "Embedding the ledger and the data")
+    pdf = pdfa.finish(rendered.pdf, disclosure=disclosure, made_at=made_at,
+                      outline=None if rendered.whole else rendered.starts)
+    if key is not None:
+        progress(0.97, "Signing")
+        pdf = signing.sign(pdf, key, reason=f"TripLedger disclosure, data fingerprint "
+                                            f"{disclosure.get('fingerprint')}",
+                           location=deployment.slug)
+    return pdf, rendered.pages, key

@@ -1,0 +1,154 @@
+"""The command line (``report disclosure``, ``report verify``, ``keys create-demo``) and the
+PAdES signature: made with the demo key, validated by pyHanko, broken by tampering."""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pikepdf
+import pytest
+from pyhanko.keys import load_cert_from_pemder
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko_certvalidator import ValidationContext
+
+from app.extensions import db
+from app.models import Cost, Report
+from app.services.reports import pdfa, render, signing
+
+from .test_reports_support import data, digest, engine, pdf_text  # noqa: F401
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _worker_pool():
+    yield
+    render.shutdown_pools()
+
+
+@pytest.fixture
+def demo_key(app, runner):
+    result = runner.invoke(args=["keys", "create-demo"])
+    assert result.exit_code == 0, result.output
+    assert "Reports will be signed by" in result.output
+    return Path(app.instance_path) / "signing"
+
+
+def _reports(app):
+    with app.app_context():
+        return db.session.scalars(db.select(Report).order_by(Report.id)).all()
+
+
+def test_keys_create_demo_writes_a_private_key_and_refuses_to_overwrite_it(app, runner,
+                                                                          demo_key):
+    key = demo_key / signing.DEMO_KEY
+    assert key.stat().st_mode & 0o777 == 0o600
+    assert b"PRIVATE KEY" in key.read_bytes()
+    again = runner.invoke(args=["keys", "create-demo"])
+    assert again.exit_code == 1 and "A demo key exists already" in again.output
+    forced = runner.invoke(args=["keys", "create-demo", "--force"])
+    assert forced.exit_code == 0
+
+
+def test_report_disclosure_writes_a_signed_pdf_a_and_records_it(app, runner, data, demo_key,
+                                                              tmp_path):
+    out = tmp_path / "report.pdf"
+    result = runner.invoke(args=["report", "disclosure", data["slug"], "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "signed" in result.output and "not signed" not in result.output
+    pdf = out.read_bytes()
+    [report] = _reports(app)
+    assert report.sha256 == digest(pdf) and report.requested_by_id is None
+    assert "TripLedger demo report signing" in report.signer
+    assert pdfa.pdfa_identification(pdf) == ("3", "B")
+    assert set(pdfa.attachments(pdf)) == {"disclosure-ledger.csv", "disclosure.json"}
+    assert "digitally signed by" in pdf_text(pdf, first=1, last=1)
+    certificate = load_cert_from_pemder(str(demo_key / signing.DEMO_CERT))
+    [signature] = PdfFileReader(io.BytesIO(pdf)).embedded_signatures
+    status = validate_pdf_signature(signature, ValidationContext(trust_roots=[certificate]))
+    assert status.intact and status.valid and status.trusted
+    assert status.coverage.name == "ENTIRE_FILE"
+    assert signature.sig_object["/SubFilter"] == "/ETSI.CAdES.detached"
+
+
+def test_report_verify_genuine_changed_and_tampered(app, runner, data, demo_key, tmp_path):
+    out = tmp_path / "report.pdf"
+    assert runner.invoke(args=["report", "disclosure", data["slug"], "-o", str(out)]
+                         ).exit_code == 0
+    genuine = runner.invoke(args=["report", "verify", str(out)])
+    assert genuine.exit_code == 0, genuine.output
+    assert "Genuine and current" in genuine.output
+    assert "Signature: valid — intact, covers the whole file" in genuine.output
+
+    pdf = bytearray(out.read_bytes())
+    at = pdf.index(b"/Producer")
+    pdf[at + 1:at + 9] = b"Producex"  # one changed byte inside the signed range
+    tampered = tmp_path / "tampered.pdf"
+    tampered.write_bytes(bytes(pdf))
+    result = runner.invoke(args=["report", "verify", str(tampered)])
+    assert result.exit_code == 1
+    assert "NOT GENUINE" in result.output and "Issued by this server: no" in result.output
+    assert "Signature: invalid — the signed content was changed after signing" in result.output
+
+    with app.app_context():
+        cost = db.session.get(Cost, data["bo_cost"])
+        cost.description = "Campaign hotel (corrected)"
+        db.session.commit()
+    changed = runner.invoke(args=["report", "verify", str(out)])
+    assert changed.exit_code == 2
+    assert "data has changed since it was made" in changed.output
+    assert "Data since: changed — data changed since" in changed.output
+
+
+def test_content_added_after_signing_is_caught(runner, data, demo_key, tmp_path):
+    out = tmp_path / "report.pdf"
+    assert runner.invoke(args=["report", "disclosure", data["slug"], "-o", str(out)]
+                         ).exit_code == 0
+    with pikepdf.open(out) as doc:
+        doc.pages[0].contents_add(pikepdf.Stream(doc, b"BT /F1 12 Tf 72 72 Td (FORGED) Tj ET"))
+        appended = tmp_path / "appended.pdf"
+        doc.save(appended)
+    result = runner.invoke(args=["report", "verify", str(appended)])
+    assert result.exit_code == 1
+    assert "Signature: invalid" in result.output
+
+
+def test_report_verify_refuses_a_file_that_is_not_a_pdf(runner, tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a report")
+    result = runner.invoke(args=["report", "verify", str(notes)])
+    assert result.exit_code == 1 and "This file is not a PDF" in result.output
+
+
+def test_an_unsigned_report_is_genuine_without_a_signature(runner, data, tmp_path):
+    out = tmp_path / "report.pdf"
+    made = runner.invoke(args=["report", "disclosure", data["slug"], "-o", str(out)])
+    assert made.exit_code == 0 and "not signed" in made.output
+    result = runner.invoke(args=["report", "verify", str(out)])
+    assert result.exit_code == 0
+    assert "Signature: unsigned — the file carries no digital signature." in result.output
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["report", "disclosure", "nowhere", "-o", "x.pdf"], "No deployment called 'nowhere'"),
+    (["report", "disclosure", "trip", "-o", "x.pdf", "--state", "ZZ"], "not a US state code"),
+    (["report", "disclosure", "trip", "-o", "x.pdf", "--state", "NC", "--payer", "Self"],
+     "Choose one scope"),
+])
+def test_report_disclosure_refuses_bad_input_and_writes_nothing(app, runner, data, args,
+                                                                message, tmp_path,
+                                                                monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(args=args)
+    assert result.exit_code == 1 and message in result.output
+    assert not (tmp_path / "x.pdf").exists()
+    assert _reports(app) == []
+
+
+def test_report_disclosure_for_one_volunteer(app, runner, data, tmp_path):
+    out = tmp_path / "bo.pdf"
+    result = runner.invoke(args=["report", "disclosure", data["slug"], "-o", str(out),
+                                 "--volunteer", "bo@example.org"])
+    assert result.exit_code == 0, result.output
+    text = pdf_text(out.read_bytes())
+    assert "VOLUNTEER STATEMENT" in text and "bo@example.org" in text
+    assert "ana@example.org" not in text
