@@ -5,7 +5,7 @@ from wtforms import (BooleanField, DateField, IntegerField, SelectChoice, Select
                      StringField, SubmitField, TextAreaField)
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from ..models import Affiliation, Citizenship, DeploymentStatus, LeaveType, SignupRole
+from ..models import Affiliation, Citizenship, DeploymentStatus, SignupRole
 from ..services.signups import ATTESTATION
 from . import BaseForm
 

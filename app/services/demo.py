@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from ..models import (AccommodationKind, Affiliation, Citizenship, CostCategory, CostSplit,
                       Deployment, ExchangeRate, LeaveType, OrganisationType, PayerKind, Role,
-                      Signup, SignupRole, SignupStatus, User, Volunteer)
+                      Signup, SignupRole, SignupStatus, Volunteer)
 from . import accounts, deployments, housing, ledger
 
 SLUG = "us-2024-general"

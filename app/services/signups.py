@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..models import (ACTIVE_SIGNUP_STATUSES, SPOT_HOLDING_STATUSES, Affiliation, Citizenship,
+from ..models import (ACTIVE_SIGNUP_STATUSES, Affiliation, Citizenship,
                       Deployment, DeploymentStatus, LeaveType, Placement, Signup, SignupRole,
                       SignupStatus, User, Volunteer)
 from ..models.types import utcnow

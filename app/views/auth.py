@@ -4,6 +4,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db, limiter
 from ..forms import ConfirmForm, LoginForm, RegisterForm
+from .common import show_error
 from ..security import home_for, safe_next
 from ..services import accounts
 from ..services.errors import EmailTaken, ValidationFailed
@@ -52,9 +53,7 @@ def register():
                                                full_name=form.full_name.data,
                                                password=form.password.data)
         except (ValidationFailed, EmailTaken) as exc:
-            db.session.rollback()
-            if not form.apply_domain_error(exc):
-                flash(exc.message, "error")
+            show_error(form, exc)
         else:
             db.session.commit()
             _start_session(user)

@@ -12,6 +12,7 @@ from ..forms import ConfirmForm
 from ..forms.housing import AccommodationForm, EndStayForm, MoveStayForm, SplitStayForm, StayForm
 from ..models import Role
 from ..security import gate
+from .common import show_error
 from ..services import deployments, housing, ledger
 from ..services.errors import DomainError
 from ..services.validation import US_STATES
@@ -36,11 +37,6 @@ def _date_arg(name: str) -> date | None:
         return None
 
 
-def _fail(form, exc: DomainError) -> None:
-    """Roll back and show a service's error beside its field, or as a message."""
-    db.session.rollback()
-    if not form.apply_domain_error(exc):
-        flash(exc.message, "error")
 
 
 @bp.get("/")
@@ -82,7 +78,7 @@ def new_accommodation(slug: str):
                 db.session, deployment=deployment, actor=current_user,
                 **{name: getattr(form, name).data for name in _ACCOMMODATION_FIELDS})
         except DomainError as exc:
-            _fail(form, exc)
+            show_error(form, exc)
         else:
             db.session.commit()
             flash(f"{added.name} added with {added.beds} beds.", "success")
@@ -107,7 +103,7 @@ def edit_accommodation(slug: str, accommodation_id: int):
                 db.session, place, actor=current_user,
                 **{name: getattr(form, name).data for name in _ACCOMMODATION_FIELDS})
         except DomainError as exc:
-            _fail(form, exc)
+            show_error(form, exc)
         else:
             db.session.commit()
             flash(f"{place.name} saved; its stays' cost lines follow.", "success")
@@ -139,7 +135,7 @@ def new_stay(slug: str, signup_id: int):
                                        check_in=form.check_in.data,
                                        check_out=form.check_out.data, actor=current_user)
         except DomainError as exc:
-            _fail(form, exc)
+            show_error(form, exc)
         else:
             db.session.commit()
             flash(f"{signup.volunteer.full_name} sleeps at {place.name} from "
@@ -185,7 +181,7 @@ def move_stay(slug: str, stay_id: int):
             housing.move_stay(db.session, stay, accommodation=place, check_in=form.check_in.data,
                               check_out=form.check_out.data, actor=current_user)
         except DomainError as exc:
-            _fail(form, exc)
+            show_error(form, exc)
         else:
             db.session.commit()
             flash(f"Stay moved to {place.name}, {stay.check_in.isoformat()} to "
@@ -207,7 +203,7 @@ def split_stay(slug: str, stay_id: int):
             second = housing.split_stay(db.session, stay, on=form.on.data, accommodation=place,
                                         actor=current_user)
         except DomainError as exc:
-            _fail(form, exc)
+            show_error(form, exc)
         else:
             db.session.commit()
             flash(f"Stay split: from {second.check_in.isoformat()} at {place.name}.", "success")
@@ -226,7 +222,7 @@ def end_stay(slug: str, stay_id: int):
             housing.end_stay_early(db.session, stay, check_out=form.check_out.data,
                                    actor=current_user)
         except DomainError as exc:
-            _fail(form, exc)
+            show_error(form, exc)
         else:
             db.session.commit()
             flash(f"Stay now ends on {stay.check_out.isoformat()}.", "success")

@@ -15,6 +15,7 @@ from ..forms import ConfirmForm
 from ..forms.ledger import CostForm, ImportForm, PayerForm, RateForm
 from ..models import CostCategory, Role, Volunteer
 from ..security import gate
+from .common import show_error
 from ..services import (compliance, costs_import, csv_import, deployments, exports, ledger,
                         totals)
 from ..services.errors import DomainError, NotFound
@@ -26,10 +27,6 @@ _COST_DETAILS = ("description", "paid_to", "in_residence", "reimbursed", "reimbu
                  "evidence_ref", "notes", "arranged_by_id")
 
 
-def _fail(form, exc: DomainError) -> None:
-    db.session.rollback()
-    if not form.apply_domain_error(exc):
-        flash(exc.message, "error")
 
 
 def _int_arg(name: str) -> int | None:
@@ -127,7 +124,7 @@ def new_cost(slug: str):
             line = ledger.record_cost(db.session, deployment=deployment, actor=current_user,
                                       **fields)
         except DomainError as exc:
-            _fail(form, exc)
+            show_error(form, exc)
         else:
             db.session.commit()
             flash(f"Line recorded: {line.amount} {line.currency} ({line.amount_usd} USD)"
@@ -162,7 +159,7 @@ def edit_cost(slug: str, cost_id: int):
                                        delete_form=ConfirmForm())
             ledger.update_cost(db.session, line, actor=current_user, **fields)
         except DomainError as exc:
-            _fail(form, exc)
+            show_error(form, exc)
             status = exc.status
             line = ledger.get_cost(db.session, deployment, cost_id)
         else:
@@ -202,7 +199,7 @@ def payers(slug: str):
                                      organisation_type=form.organisation_type.data,
                                      actor=current_user)
         except DomainError as exc:
-            _fail(form, exc)
+            show_error(form, exc)
         else:
             db.session.commit()
             flash(f"{payer.name} added to the payer registry.", "success")
@@ -229,7 +226,7 @@ def edit_payer(slug: str, payer_id: int):
                                 organisation_type=form.organisation_type.data,
                                 actor=current_user)
         except DomainError as exc:
-            _fail(form, exc)
+            show_error(form, exc)
         else:
             db.session.commit()
             flash(f"{payer.name} saved.", "success")
@@ -250,7 +247,7 @@ def rates(slug: str):
                                                usd_per_unit=form.usd_per_unit.data,
                                                source=form.source.data, actor=current_user)
         except DomainError as exc:
-            _fail(form, exc)
+            show_error(form, exc)
         else:
             db.session.commit()
             flash(f"1 {rate.currency} = {rate.usd_per_unit} USD on "
@@ -294,7 +291,7 @@ def import_costs(slug: str):
         db.session.rollback()
         return _import_page(deployment, form, rejected=exc, status=422)
     except DomainError as exc:
-        _fail(form, exc)
+        show_error(form, exc)
         return _import_page(deployment, form, status=422)
     token = csv_import.stage_upload(db.session, deployment_id=deployment.id, kind="costs",
                                     filename=filename, content=content,

@@ -15,6 +15,7 @@ from ..forms.ledger import ImportForm
 from ..forms.signups import ApproveForm, MoveForm, ReasonForm, RoleForm, SettingsForm
 from ..models import (Deployment, DeploymentStatus, Role, Signup, SignupRole, SignupStatus,
                       Volunteer)
+from .common import show_error
 from ..security import gate
 from ..services import (compliance, csv_import, deployments, notifications, signups, spots,
                         volunteers_import)
@@ -225,9 +226,7 @@ def settings(slug: str):
                                         keeps_waitlist=form.keeps_waitlist.data,
                                         offer_hours=form.offer_hours.data)
         except DomainError as exc:
-            db.session.rollback()
-            if not form.apply_domain_error(exc):
-                flash(exc.message, "error")
+            show_error(form, exc)
         else:
             db.session.commit()
             flash("Settings saved.", "success")

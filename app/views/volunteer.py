@@ -8,6 +8,7 @@ from ..extensions import db
 from ..forms import ConfirmForm
 from ..forms.signups import ClaimForm, DeclarationForm
 from ..models import Placement, Role, Signup, SignupStatus
+from .common import show_error
 from ..security import gate, safe_next
 from ..services import deployments, housing, signups, spots
 from ..services.errors import DomainError
@@ -51,9 +52,7 @@ def declaration():
                             affiliation=form.affiliation.data, leave_type=form.leave_type.data,
                             attest=form.attest.data, actor=current_user)
         except DomainError as exc:
-            db.session.rollback()
-            if not form.apply_domain_error(exc):
-                flash(exc.message, "error")
+            show_error(form, exc)
         else:
             db.session.commit()
             flash("Your declaration is saved.", "success")
@@ -84,9 +83,7 @@ def claim(slug: str):
                                         arrive_on=form.arrive_on.data,
                                         depart_on=form.depart_on.data, actor=current_user)
         except DomainError as exc:
-            db.session.rollback()
-            if not form.apply_domain_error(exc):
-                flash(exc.message, "error")
+            show_error(form, exc)
         else:
             db.session.commit()
             flash(_claim_message(result), "success")
