@@ -82,3 +82,11 @@ class CostForm(BaseForm):
 class ImportForm(BaseForm):
     file = FileField("CSV file", validators=[FileRequired("Choose a .csv file to import.")])
     submit = SubmitField("Check the file")
+
+
+def set_payer_choices(form, payers) -> None:
+    """Fill a form's ``payer_id`` and ``arranged_by_id`` choices from the payer registry."""
+    form.payer_id.choices = [SelectChoice("", "— choose —")] + [
+        SelectChoice(str(p.id), f"{p.name} ({p.kind.value})") for p in payers]
+    form.arranged_by_id.choices = [SelectChoice("", "— not recorded —")] + [
+        SelectChoice(str(p.id), p.name) for p in payers]

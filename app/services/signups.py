@@ -262,9 +262,18 @@ def withdraw(session: Session, signup: Signup, *, actor: User | None) -> Signup:
     session.refresh(signup)
     if signup.status not in ACTIVE_SIGNUP_STATUSES:
         raise WrongStatus(f"This sign-up is already {signup.status.value}.")
-    signup.status = SignupStatus.WITHDRAWN
+    return _end(session, signup, placement, SignupStatus.WITHDRAWN, "withdrawal", actor)
+
+
+def _end(session: Session, signup: Signup, placement: Placement, status: SignupStatus,
+         kind: str, actor: User | None, reason: str | None = None) -> Signup:
+    """Close a sign-up (the caller holds the placement lock): tell the volunteer, give back
+    future beds, and offer the freed spot to the next in line."""
+    signup.status = status
     signup.offer_expires_at = None
-    notifications.notify_signup(session, signup, "withdrawal")
+    if reason is not None:
+        signup.cancel_reason = reason
+    notifications.notify_signup(session, signup, kind, reason=reason or "")
     session.flush()
     housing.release_stays(session, signup, actor=actor)
     spots.offer_free_spots(session, placement)
@@ -363,13 +372,7 @@ def reject(session: Session, signup: Signup, *, actor: User, reason: str) -> Sig
     if signup.status is not SignupStatus.PENDING_APPROVAL:
         raise WrongStatus(f"Only a pending claim can be rejected; this one is "
                           f"{signup.status.value}.")
-    signup.status = SignupStatus.REJECTED
-    signup.cancel_reason = reason
-    notifications.notify_signup(session, signup, "rejection", reason=reason)
-    session.flush()
-    housing.release_stays(session, signup, actor=actor)
-    spots.offer_free_spots(session, placement)
-    return signup
+    return _end(session, signup, placement, SignupStatus.REJECTED, "rejection", actor, reason)
 
 
 def cancel(session: Session, signup: Signup, *, actor: User, reason: str) -> Signup:
@@ -383,14 +386,7 @@ def cancel(session: Session, signup: Signup, *, actor: User, reason: str) -> Sig
     session.refresh(signup)
     if signup.status not in ACTIVE_SIGNUP_STATUSES:
         raise WrongStatus(f"This sign-up is already {signup.status.value}.")
-    signup.status = SignupStatus.CANCELLED
-    signup.cancel_reason = reason
-    signup.offer_expires_at = None
-    notifications.notify_signup(session, signup, "cancellation", reason=reason)
-    session.flush()
-    housing.release_stays(session, signup, actor=actor)
-    spots.offer_free_spots(session, placement)
-    return signup
+    return _end(session, signup, placement, SignupStatus.CANCELLED, "cancellation", actor, reason)
 
 
 def move(session: Session, signup: Signup, state: str, *, actor: User) -> Signup:

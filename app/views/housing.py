@@ -13,6 +13,7 @@ from ..forms.housing import AccommodationForm, EndStayForm, MoveStayForm, SplitS
 from ..models import Role
 from ..security import gate
 from .common import show_error
+from ..forms.ledger import set_payer_choices
 from ..services import deployments, housing, ledger
 from ..services.errors import DomainError
 from ..services.validation import US_STATES
@@ -60,11 +61,7 @@ def roster(slug: str):
 
 
 def _payer_choices(form, deployment) -> None:
-    payers = ledger.payers_for(db.session, deployment)
-    form.payer_id.choices = [SelectChoice("", "— choose —")] + [
-        SelectChoice(str(p.id), f"{p.name} ({p.kind.value})") for p in payers]
-    form.arranged_by_id.choices = [SelectChoice("", "— not recorded —")] + [
-        SelectChoice(str(p.id), p.name) for p in payers]
+    set_payer_choices(form, ledger.payers_for(db.session, deployment))
 
 
 @bp.route("/accommodations/new", methods=["GET", "POST"])

@@ -8,7 +8,6 @@ from flask import (Blueprint, Response, abort, flash, redirect, render_template,
                    url_for)
 from flask_login import current_user
 from werkzeug.datastructures import ImmutableMultiDict
-from wtforms import SelectChoice
 
 from ..extensions import db
 from ..forms import ConfirmForm
@@ -16,6 +15,7 @@ from ..forms.ledger import CostForm, ImportForm, PayerForm, RateForm
 from ..models import CostCategory, Role, Volunteer
 from ..security import gate
 from .common import show_error
+from ..forms.ledger import set_payer_choices
 from ..services import (compliance, costs_import, csv_import, deployments, exports, ledger,
                         totals)
 from ..services.errors import DomainError, NotFound
@@ -59,11 +59,7 @@ def costs(slug: str):
 
 
 def _payer_choices(form, deployment) -> None:
-    payers = ledger.payers_for(db.session, deployment)
-    form.payer_id.choices = [SelectChoice("", "— choose —")] + [
-        SelectChoice(str(p.id), f"{p.name} ({p.kind.value})") for p in payers]
-    form.arranged_by_id.choices = [SelectChoice("", "— not recorded —")] + [
-        SelectChoice(str(p.id), p.name) for p in payers]
+    set_payer_choices(form, ledger.payers_for(db.session, deployment))
 
 
 def _cost_fields(form, deployment) -> dict:
