@@ -37,13 +37,23 @@ def queue_writers(engine: Engine) -> None:
         fcntl.flock(info[_FD], fcntl.LOCK_EX)
         info[_HELD] = True
 
-    def _done(conn):
-        info = conn.connection.info
-        if info.pop(_HELD, None):
-            fcntl.flock(info[_FD], fcntl.LOCK_UN)
+    def _finish(end):
+        def _end_then_release(conn):
+            # These events fire *before* SQLAlchemy commits or rolls back. Ending the
+            # transaction here first means SQLite's own lock is gone when the next writer gets
+            # its turn; otherwise it would find it still held and fall back to polling.
+            # (SQLAlchemy's own commit/rollback that follows finds no transaction: a no-op.)
+            info = conn.connection.info
+            if info.get(_HELD):
+                try:
+                    end(conn.connection.dbapi_connection)
+                finally:
+                    info.pop(_HELD, None)
+                    fcntl.flock(info[_FD], fcntl.LOCK_UN)
+        return _end_then_release
 
-    event.listen(engine, "commit", _done)
-    event.listen(engine, "rollback", _done)
+    event.listen(engine, "commit", _finish(lambda dbapi: dbapi.commit()))
+    event.listen(engine, "rollback", _finish(lambda dbapi: dbapi.rollback()))
 
     @event.listens_for(engine, "checkin")
     def _never_keep_it(dbapi_connection, connection_record):

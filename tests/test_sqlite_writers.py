@@ -4,7 +4,7 @@ import os
 import threading
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 
 from app.extensions import db
 from app.models import Deployment
@@ -37,6 +37,41 @@ def test_concurrent_writers_all_commit_and_the_chain_stays_whole(app):
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Deployment)) == 80
         assert audit.verify_chain(db.session).ok
+
+
+def test_the_next_writer_never_finds_sqlite_still_locked(app):
+    """The turn passes on only once SQLite's own lock is gone (after COMMIT, not before):
+    writers that refuse to wait inside SQLite (busy timeout 0) never see "database is locked"."""
+    errors = []
+
+    def no_waiting_in_sqlite(dbapi_connection, record, proxy):
+        dbapi_connection.execute("PRAGMA busy_timeout = 0")
+
+    def work(i):
+        try:
+            with app.app_context():
+                for j in range(40):
+                    db.session.execute(text("UPDATE audit_head SET seq = seq"))
+                    db.session.execute(text("UPDATE placements SET capacity = capacity"))
+                    db.session.commit()
+        except Exception as exc:  # noqa: BLE001 — reported below
+            errors.append(exc)
+
+    with app.app_context():
+        engine = db.engine
+        db.session.remove()
+        engine.dispose()  # no pooled connection escapes the listener
+        event.listen(engine, "checkout", no_waiting_in_sqlite)
+        try:
+            threads = [threading.Thread(target=work, args=(i,)) for i in range(6)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(60)
+        finally:
+            event.remove(engine, "checkout", no_waiting_in_sqlite)
+            engine.dispose()
+    assert not errors, errors[0]
 
 
 def _turn_is_free(app) -> bool:
