@@ -44,6 +44,12 @@ def record(session: Session, action: str, entity_type: str, entity_id, data: dic
     _pending(session).append(_event(session, action, entity_type, entity_id, data or {}))
 
 
+def record_created(session: Session, obj) -> None:
+    """The ``create`` event of a row inserted without a flush (see ``rows``)."""
+    _pending(session).append(_event(session, "create", obj.__tablename__, _identity(obj),
+                                    _snapshot(obj)))
+
+
 def _pending(session: Session) -> list[dict]:
     return session.info.setdefault(_PENDING, [])
 
@@ -141,15 +147,19 @@ def _append_to_chain(session: Session) -> None:
     if not pending:
         return
     seq, prev_hash = _lock_head(session)
+    rows = []
     for item in pending:
         seq += 1
         occurred_at = utcnow()
         digest = event_hash(seq=seq, prev_hash=prev_hash, occurred_at=occurred_at, **item)
-        session.add(AuditEvent(seq=seq, occurred_at=occurred_at, prev_hash=prev_hash,
-                               hash=digest, **item))
+        rows.append({**item, "seq": seq, "occurred_at": occurred_at, "prev_hash": prev_hash,
+                     "hash": digest})
         prev_hash = digest
-    session.flush()
-    session.execute(_MOVE_HEAD, {"seq": seq, "hash": prev_hash})
+    # Straight to the connection: this runs inside every write transaction (on SQLite, while
+    # holding the database's only write lock), and events need none of the ORM's bookkeeping.
+    connection = session.connection()
+    connection.execute(_INSERT_EVENTS, rows)
+    connection.execute(_MOVE_HEAD, {"seq": seq, "hash": prev_hash})
 
 
 @event.listens_for(Session, "after_rollback")
@@ -160,11 +170,12 @@ def _discard_pending(session: Session) -> None:
 # Plain SQL on the hot path (every committing transaction).
 _LOCK_HEAD = text("UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash")
 _MOVE_HEAD = text("UPDATE audit_head SET seq = :seq, hash = :hash WHERE id = 1")
+_INSERT_EVENTS = AuditEvent.__table__.insert()
 
 
 def _lock_head(session: Session) -> tuple[int, str]:
     """Lock the chain head (an UPDATE locks on both databases) and return (seq, hash)."""
-    row = session.execute(_LOCK_HEAD).first()
+    row = session.connection().execute(_LOCK_HEAD).first()
     if row is None:  # a database made without the initial migration's head row
         session.add(AuditHead(id=1, seq=0, hash=GENESIS_HASH))
         session.flush()
