@@ -21,7 +21,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import bindparam, event, insert, inspect, select, update
+from sqlalchemy import bindparam, event, inspect, select, update
 from sqlalchemy.orm import Session, aliased
 
 from ...models import (ACTIVE_SIGNUP_STATUSES, Accommodation, Cost, Deployment, Finding,
@@ -57,6 +57,9 @@ class Dirty:
     #: Payers of home-hospitality lines that changed (their running totals move).
     hosts: set = field(default_factory=set)
     signups: set = field(default_factory=set)
+    #: Cost lines and sign-ups inserted in this transaction: no findings can exist for them yet.
+    new_costs: set = field(default_factory=set)
+    new_signups: set = field(default_factory=set)
     accommodations: set = field(default_factory=set)
     deployments: set = field(default_factory=set)
     everything: bool = False
@@ -92,6 +95,7 @@ def _note(session: Session, obj, *, new: bool = False) -> None:
     if isinstance(obj, Cost):
         if new:
             dirty.volunteers.add(obj.volunteer_id)
+            dirty.new_costs.add(obj.id)
             if obj.in_residence:
                 dirty.hosts.add(obj.payer_id)
             return
@@ -101,7 +105,11 @@ def _note(session: Session, obj, *, new: bool = False) -> None:
     elif isinstance(obj, Volunteer):
         dirty.volunteers.add(obj.id)
     elif isinstance(obj, Signup):
-        dirty.volunteers |= {obj.volunteer_id} if new else _values(session, obj, "volunteer_id")
+        if new:
+            dirty.volunteers.add(obj.volunteer_id)
+            dirty.new_signups.add(obj.id)
+        else:
+            dirty.volunteers |= _values(session, obj, "volunteer_id")
     elif isinstance(obj, Stay):
         dirty.signups |= {obj.signup_id} if new else _values(session, obj, "signup_id")
     elif isinstance(obj, Accommodation) and not new:
@@ -112,6 +120,12 @@ def _note(session: Session, obj, *, new: bool = False) -> None:
         dirty.deployments.add(obj.id)
     elif isinstance(obj, RuleSetActivation):
         dirty.everything = True
+
+
+def note_created(session: Session, obj) -> None:
+    """Take note of a row inserted without a flush (see ``services.rows``)."""
+    if isinstance(obj, _WATCHED):
+        _note(session, obj, new=True)
 
 
 _WATCHED = (Cost, Volunteer, Signup, Stay, Accommodation, Payer, Deployment, RuleSetActivation)
@@ -208,7 +222,8 @@ def flush_pending(session: Session) -> int:
         volunteers = None if dirty.everything else affected_volunteers(session, dirty)
         if volunteers is not None and not volunteers:
             return 0
-        return recompute(session, volunteers)
+        return recompute(session, volunteers,
+                         new={"cost_id": dirty.new_costs, "signup_id": dirty.new_signups})
     finally:
         session.info.pop(_BUSY, None)
 
@@ -289,6 +304,14 @@ def _line_query():
             .outerjoin(_ARRANGER, _ARRANGER.id == Cost.arranged_by_id))
 
 
+def _select(session: Session, statement, params: dict):
+    """Run a column SELECT on the session's connection, without the ORM's per-statement work:
+    these run at every commit that touches a volunteer (every claim, under its lock). Pending
+    changes are flushed first, as autoflush would have."""
+    session.flush()
+    return session.connection().execute(statement, params)
+
+
 def _value(enum_or_none):
     return None if enum_or_none is None else getattr(enum_or_none, "value", enum_or_none)
 
@@ -321,7 +344,7 @@ def _load_lines(session: Session, volunteers: set | None,
         rows = [row for row in session.execute(query) if row.volunteer_id in volunteers]
     else:
         for chunk in _chunks(volunteers):
-            rows += session.execute(_LINES_OF, {"ids": list(chunk)}).all()
+            rows += _select(session, _LINES_OF, {"ids": list(chunk)}).all()
     lines = [_line(row, write=True) for row in rows]
     if volunteers is not None:
         # Other volunteers' lines from the same hosts: needed for the hosts' running totals.
@@ -369,7 +392,7 @@ def _load_signups(session: Session, volunteers: set | None) -> list:
         return session.execute(_SIGNUPS).all()
     rows = []
     for chunk in _chunks(volunteers):
-        rows += session.execute(_SIGNUPS_OF, {"ids": list(chunk)}).all()
+        rows += _select(session, _SIGNUPS_OF, {"ids": list(chunk)}).all()
     return sorted(rows, key=lambda r: r.id)
 
 
@@ -490,38 +513,47 @@ def _row_hash(row: dict) -> str:
     return digest(*(row[name] for name in _WRITTEN))
 
 
+_INSERT_FINDINGS = Finding.__table__.insert()
 _FINDINGS = select(Finding.id, Finding.deployment_id, Finding.key, Finding.row_hash,
                   Finding.is_current)
 _FINDINGS_OF = _FINDINGS.where(Finding.volunteer_id.in_(bindparam("ids", expanding=True)))
 
 
-def _existing(session: Session, volunteers: set | None, wanted: dict) -> dict[tuple, tuple]:
-    """(deployment id, key) → (id, row hash, is current) of the findings already stored."""
+def _existing(session: Session, volunteers: set | None, wanted: dict,
+              new: dict | None = None) -> dict[tuple, tuple]:
+    """(deployment id, key) → (id, row hash, is current) of the findings already stored.
+
+    ``new``: {"cost_id": ids, "signup_id": ids} inserted in this transaction (none to look up).
+    """
+    new = new or {}
     query = _FINDINGS
     rows = []
     if volunteers is None:
         rows = session.execute(query).all()
     else:
         for chunk in _chunks(volunteers):
-            rows += session.execute(_FINDINGS_OF, {"ids": list(chunk)}).all()
+            rows += _select(session, _FINDINGS_OF, {"ids": list(chunk)}).all()
         # A line or sign-up that moved to another volunteer keeps its findings' keys.
         known = {(row.deployment_id, row.key) for row in rows}
-        costs = {row["cost_id"] for k, row in wanted.items() if row["cost_id"] and k not in known}
-        signups = {row["signup_id"] for k, row in wanted.items()
-                   if row["signup_id"] and k not in known}
-        for column, ids in ((Finding.cost_id, costs), (Finding.signup_id, signups)):
+        for column in (Finding.cost_id, Finding.signup_id):
+            fresh = new.get(column.key, ())
+            ids = {row[column.key] for k, row in wanted.items()
+                   if row[column.key] and k not in known and row[column.key] not in fresh}
             for chunk in _chunks(ids):
                 rows += session.execute(query.where(column.in_(chunk))).all()
     return {(row.deployment_id, row.key): (row.id, row.row_hash, row.is_current) for row in rows}
 
 
-def recompute(session: Session, volunteers: set | None) -> int:
-    """Recompute the findings of ``volunteers`` (None: everyone) and write the differences."""
+def recompute(session: Session, volunteers: set | None, new: dict | None = None) -> int:
+    """Recompute the findings of ``volunteers`` (None: everyone) and write the differences.
+
+    ``new`` names cost lines and sign-ups inserted in this transaction (see ``_existing``).
+    """
     rs = active_rule_set(session)
     lines = _load_lines(session, volunteers)
     signup_rows = _load_signups(session, volunteers)
     wanted = desired_findings(rs, lines, signup_rows)
-    existing = _existing(session, volunteers, wanted)
+    existing = _existing(session, volunteers, wanted, new)
     now = utcnow()
     inserts, updates = [], []
     for key, row in wanted.items():
@@ -535,7 +567,9 @@ def recompute(session: Session, volunteers: set | None) -> int:
     stale = [{"id": old[0], "is_current": False, "computed_at": now}
              for key, old in existing.items() if key not in wanted and old[2]]
     if inserts:
-        session.execute(insert(Finding), inserts)
+        # Core, not the ORM's bulk insert: every row has the same columns, so this is one
+        # statement however the rows differ (and it runs in every claim's write lock).
+        session.connection().execute(_INSERT_FINDINGS, inserts)
     if updates:
         session.execute(update(Finding), updates)
     if stale:
