@@ -13,12 +13,12 @@ from datetime import datetime, timedelta
 
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, case, func, select, text
+from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..models import (SPOT_HOLDING_STATUSES, Deployment, Placement, Signup, SignupStatus)
-from ..models.types import utcnow
+from ..models.types import UTCDateTime, utcnow
 from . import housing, notifications
 
 
@@ -46,17 +46,29 @@ class Counts:
     overdue_offers: int
 
 
-_COUNTS = select(
-    func.count(case((Signup.status.in_(SPOT_HOLDING_STATUSES), 1))),
-    func.count(case((Signup.status == SignupStatus.WAITLISTED, 1))),
-    func.count(case(((Signup.status == SignupStatus.OFFERED)
-                     & (Signup.offer_expires_at <= bindparam("now")), 1)))
-).where(Signup.placement_id == bindparam("placement"))
+def _statuses(statuses) -> str:
+    return ", ".join(f"'{status.value}'" for status in statuses)
+
+
+# Plain SQL, run by every claim while it holds the lock: each count is a range of the
+# (placement_id, status) index, and only outstanding offers are looked up for their expiry.
+_COUNTS = text(f"""
+SELECT
+  (SELECT count(*) FROM signups
+    WHERE placement_id = :placement AND status IN ({_statuses(SPOT_HOLDING_STATUSES)})),
+  (SELECT count(*) FROM signups
+    WHERE placement_id = :placement AND status = '{SignupStatus.WAITLISTED.value}'),
+  (SELECT count(*) FROM signups
+    WHERE placement_id = :placement AND status = '{SignupStatus.OFFERED.value}'
+      AND offer_expires_at <= :now)
+""").bindparams(bindparam("now", type_=UTCDateTime()))
 
 
 def counts(session: Session, placement_id: int, now: datetime) -> Counts:
     """Held spots, waitlist length and overdue offers of one placement, in one query."""
-    return Counts(*session.execute(_COUNTS, {"placement": placement_id, "now": now}).one())
+    session.flush()  # count this transaction's own changes too, as autoflush would
+    row = session.connection().execute(_COUNTS, {"placement": placement_id, "now": now}).one()
+    return Counts(*row)
 
 
 def held_spots(session: Session, placement_id: int) -> int:
