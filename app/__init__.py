@@ -66,6 +66,10 @@ def _finish_config(app: Flask) -> None:
     if not cfg.get("SQLALCHEMY_DATABASE_URI"):
         cfg["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path,
                                                                      "tripledger.sqlite3")
+    if cfg["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # A file cannot drop the connection: pinging it on every checkout is wasted work.
+        cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {**cfg["SQLALCHEMY_ENGINE_OPTIONS"],
+                                            "pool_pre_ping": False}
     cfg["RATELIMIT_STORAGE_URI"] = cfg.get("REDIS_URL") or "memory://"
     if cfg["ENV_NAME"] == "development":
         cfg["SESSION_COOKIE_SECURE"] = cfg["REMEMBER_COOKIE_SECURE"] = False

@@ -241,8 +241,8 @@ _EARLIER = (select(Signup.status, Signup.updated_at)
 
 
 def _refuse_second_claim(session: Session, deployment: Deployment, volunteer: Volunteer) -> None:
-    earlier = session.execute(_EARLIER, {"deployment": deployment.id,
-                                         "volunteer": volunteer.id}).all()
+    earlier = session.connection().execute(_EARLIER, {"deployment": deployment.id,
+                                                      "volunteer": volunteer.id}).all()
     if any(status in ACTIVE_SIGNUP_STATUSES for status, _ in earlier):
         raise AlreadyClaimed("You already have a sign-up in this deployment; withdraw it "
                              "first to change state.")

@@ -28,7 +28,7 @@ _LOCK = text("UPDATE placements SET capacity = capacity WHERE id = :id RETURNING
 
 def lock_placement(session: Session, placement_id: int) -> Placement:
     """Serialise changes to one placement's spots until the transaction ends."""
-    capacity = session.execute(_LOCK, {"id": placement_id}).scalar_one()
+    capacity = session.connection().execute(_LOCK, {"id": placement_id}).scalar_one()
     placement = session.get(Placement, placement_id)
     set_committed_value(placement, "capacity", capacity)  # as of the lock, not as first read
     return placement
