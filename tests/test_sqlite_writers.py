@@ -6,6 +6,7 @@ import threading
 import pytest
 from sqlalchemy import event, func, select, text
 
+from app import sqlite_writers
 from app.extensions import db
 from app.models import Deployment
 from app.services import audit
@@ -97,3 +98,20 @@ def test_a_writer_holds_its_turn_only_until_its_transaction_ends(app, ending):
         assert _turn_is_free(app)
         db.session.execute(text("SELECT 1"))
         assert _turn_is_free(app)          # readers never take a turn
+
+
+def test_checkpoints_run_after_the_turn_not_inside_commits(app):
+    """Automatic checkpoints (inside a COMMIT, holding the turn) are off; the app's own
+    checkpoints, run after giving the turn back, keep the write-ahead log short."""
+    commits = 4 * sqlite_writers.CHECKPOINT_EVERY
+    with app.app_context():
+        assert db.session.execute(text("PRAGMA wal_autocheckpoint")).scalar() == 0
+        db.session.execute(text("CREATE TABLE scratch (n INTEGER)"))
+        db.session.commit()
+        for i in range(commits):
+            db.session.execute(text("INSERT INTO scratch VALUES (:n)"), {"n": i})
+            db.session.commit()
+        # (busy, frames in the log, frames checkpointed): without the app's checkpoints the
+        # log would hold at least one frame per commit.
+        _, frames, _ = db.session.execute(text("PRAGMA wal_checkpoint(PASSIVE)")).one()
+        assert frames <= sqlite_writers.CHECKPOINT_EVERY
