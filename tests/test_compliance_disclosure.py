@@ -163,7 +163,7 @@ def test_scopes_narrow_the_disclosure_and_bad_scopes_are_refused(world):
 
 def test_the_disclosure_reads_in_a_fixed_number_of_queries(app, app_ctx):
     def queries_for(n_lines: int) -> int:
-        dep = deployment()
+        dep = deployment(spots={"NC": n_lines})
         for _ in range(n_lines):
             person = volunteer()
             signup(dep, person)

@@ -3,7 +3,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from app.extensions import db
 from app.models import (AuditEvent, Citizenship, DeploymentStatus, Notification, Signup,
@@ -15,6 +15,26 @@ from app.services.errors import Conflict, ValidationFailed
 from . import signup_builders as b
 
 pytestmark = pytest.mark.usefixtures("app_ctx")
+
+
+@pytest.fixture(autouse=True)
+def _counters_agree_with_the_ledger(app_ctx):
+    """After every test here, each placement's counters (kept by database triggers) equal a
+    count of its sign-ups, whatever the test did: claims, offers, expiry, moves, cancels."""
+    yield
+    db.session.rollback()
+    for row in db.session.execute(text(_LEDGER_VS_COUNTERS)):
+        assert (row.held, row.waiting) == (row.ledger_held, row.ledger_waiting), row
+
+
+_LEDGER_VS_COUNTERS = """
+SELECT p.id, p.held, p.waiting,
+  (SELECT count(*) FROM signups s WHERE s.placement_id = p.id
+     AND s.status IN ('confirmed', 'pending_approval', 'offered')) AS ledger_held,
+  (SELECT count(*) FROM signups s WHERE s.placement_id = p.id
+     AND s.status = 'waitlisted') AS ledger_waiting
+FROM placements p
+"""
 
 
 def _stats(dep, state="NC"):

@@ -180,6 +180,10 @@ def test_random_mix_never_overbooks_and_never_loses_a_volunteer(app, database_ur
             held = db.session.scalar(select(func.count()).select_from(Signup).where(
                 Signup.placement_id == placement.id, Signup.status.in_(SPOT_HOLDING_STATUSES)))
             assert held <= placement.capacity
+            waiting = db.session.scalar(select(func.count()).select_from(Signup).where(
+                Signup.placement_id == placement.id, Signup.status == SignupStatus.WAITLISTED))
+            # The database's own counters kept up with every concurrent change.
+            assert (placement.held, placement.waiting) == (held, waiting)
         active = Counter(db.session.scalars(select(Signup.volunteer_id).where(
             Signup.deployment_id == dep_id, Signup.status.in_(ACTIVE_SIGNUP_STATUSES))))
         assert max(active.values(), default=0) <= 1

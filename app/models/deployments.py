@@ -73,6 +73,11 @@ class Placement(db.Model):
     base_city: Mapped[str] = mapped_column(String(100), default="")
     arrive_from: Mapped[date]
     depart_by: Mapped[date]
+    #: Spots held (confirmed, pending, offered) and waitlist length, kept by the database's
+    #: triggers on ``signups`` (see the placement_counts migration), never set here. Deferred:
+    #: read them fresh with ``spots.counts``, not from an object loaded earlier.
+    held: Mapped[int] = mapped_column(server_default="0", default=0, deferred=True)
+    waiting: Mapped[int] = mapped_column(server_default="0", default=0, deferred=True)
 
     deployment: Mapped[Deployment] = relationship(back_populates="placements")
 

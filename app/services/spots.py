@@ -6,6 +6,10 @@ UPDATE of the placement row that changes nothing: on PostgreSQL it takes the row
 SQLite it takes the database's write lock (and, with the driver's deferred BEGIN, it is the
 transaction's first statement, so no stale snapshot can be upgraded). Two workers therefore
 never both see "one spot left"; the count that follows is exact until commit.
+
+The counts come from counters the database keeps on the placement row (triggers on
+``signups``), and the database refuses a placement with more spots held than its capacity,
+whatever code path tries.
 """
 from __future__ import annotations
 
@@ -17,7 +21,7 @@ from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from ..models import (SPOT_HOLDING_STATUSES, Deployment, Placement, Signup, SignupStatus)
+from ..models import Deployment, Placement, Signup, SignupStatus
 from ..models.types import UTCDateTime, utcnow
 from . import housing, notifications
 
@@ -46,22 +50,17 @@ class Counts:
     overdue_offers: int
 
 
-def _statuses(statuses) -> str:
-    return ", ".join(f"'{status.value}'" for status in statuses)
-
-
-# Plain SQL, run by every claim while it holds the lock: each count is a range of the
-# (placement_id, status) index, and only outstanding offers are looked up for their expiry.
+# Plain SQL, run by every claim while it holds the lock: the placement's counters (kept by
+# the database's triggers, so this costs the same at any size) and its overdue offers, which
+# are few (an index range of one placement's outstanding offers).
 _COUNTS = text(f"""
-SELECT
-  (SELECT count(*) FROM signups
-    WHERE placement_id = :placement AND status IN ({_statuses(SPOT_HOLDING_STATUSES)})),
-  (SELECT count(*) FROM signups
-    WHERE placement_id = :placement AND status = '{SignupStatus.WAITLISTED.value}'),
+SELECT held, waiting,
   (SELECT count(*) FROM signups
     WHERE placement_id = :placement AND status = '{SignupStatus.OFFERED.value}'
       AND offer_expires_at <= :now)
+FROM placements WHERE id = :placement
 """).bindparams(bindparam("now", type_=UTCDateTime()))
+_HELD = text("SELECT held FROM placements WHERE id = :placement")
 
 
 def counts(session: Session, placement_id: int, now: datetime) -> Counts:
@@ -73,8 +72,8 @@ def counts(session: Session, placement_id: int, now: datetime) -> Counts:
 
 def held_spots(session: Session, placement_id: int) -> int:
     """Sign-ups that use one of the placement's spots (confirmed, pending, offered)."""
-    return session.scalar(select(func.count()).select_from(Signup).where(
-        Signup.placement_id == placement_id, Signup.status.in_(SPOT_HOLDING_STATUSES)))
+    session.flush()
+    return session.connection().execute(_HELD, {"placement": placement_id}).scalar_one()
 
 
 # Waitlist order is insertion order. Claims insert while holding the placement lock, so ids
