@@ -41,3 +41,19 @@ def test_a_claim_is_audited_and_classified_as_if_flushed(app):
             Finding.signup_id.in_(ids), Finding.is_current.is_(True))))
         assert classified == set(ids)
         assert audit.verify_chain(db.session).ok
+
+
+def test_a_rolled_back_claim_leaves_nothing_behind_in_the_session(app):
+    """SQLite reuses the id of a rolled-back row: the next claim in the same session (an
+    import's dry run, then the real thing) must not trip over a leftover object."""
+    with app.app_context():
+        dep = b.deployment(spots={"NC": 2})
+        first, second = b.volunteer(), b.volunteer()
+        db.session.commit()
+        gone = b.claim(dep, first).signup
+        db.session.rollback()
+        assert gone not in db.session
+        kept = b.claim(dep, second).signup
+        db.session.commit()
+        assert db.session.get(Signup, kept.id).volunteer_id == second.id
+        assert db.session.scalar(select(Signup.id).where(Signup.volunteer_id == first.id)) is None

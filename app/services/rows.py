@@ -9,10 +9,11 @@ is done here, so the rest of the app cannot tell the difference:
 - the audit chain gets the same ``create`` event with the same snapshot;
 - the compliance engine is told about the new row, as its flush listener would be;
 - the object is put in the session as persistent, so code that follows reads it (and its
-  id) without a query.
+  id) without a query; a rollback takes it out again, as it would a flushed new object.
 """
 from __future__ import annotations
 
+from sqlalchemy import event
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from . import audit
@@ -26,9 +27,26 @@ def insert(session: Session, model, **values):
     obj = model(id=row_id, **values)
     make_transient_to_detached(obj)  # history reset: nothing left for a flush to write
     session.add(obj)
+    session.info.setdefault(_INSERTED, []).append(obj)
     audit.record_created(session, obj)
     sync.note_created(session, obj)
     return obj
+
+
+_INSERTED = "rows_inserted"
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_rolled_back(session: Session) -> None:
+    # The rows are gone (and SQLite may hand their ids to the next insert).
+    for obj in session.info.pop(_INSERTED, ()):
+        if obj in session:
+            session.expunge(obj)
+
+
+@event.listens_for(Session, "after_commit")
+def _keep_committed(session: Session) -> None:
+    session.info.pop(_INSERTED, None)
 
 
 _STATEMENTS: dict = {}
