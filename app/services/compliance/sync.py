@@ -312,6 +312,20 @@ def _select(session: Session, statement, params: dict):
     return session.connection().execute(statement, params)
 
 
+def _of_volunteers(query, column) -> tuple:
+    """``query`` for one volunteer, and for a list of them. The usual commit (a claim, an
+    edited line) touches one volunteer, and a plain ``=`` skips the IN list's per-run
+    rendering."""
+    return (query.where(column == bindparam("id")),
+            query.where(column.in_(bindparam("ids", expanding=True))))
+
+
+def _select_of(session: Session, statements: tuple, ids: list):
+    one, many = statements
+    return _select(session, one, {"id": ids[0]}) if len(ids) == 1 else \
+        _select(session, many, {"ids": list(ids)})
+
+
 def _value(enum_or_none):
     return None if enum_or_none is None else getattr(enum_or_none, "value", enum_or_none)
 
@@ -329,7 +343,7 @@ class _Line:
 # Built once: this runs at every commit that touches a volunteer, and building a statement
 # costs more than running it on small data.
 _LINES = _line_query()
-_LINES_OF = _LINES.where(Cost.volunteer_id.in_(bindparam("ids", expanding=True)))
+_LINES_OF = _of_volunteers(_LINES, Cost.volunteer_id)
 _LINES_IN_RESIDENCE = _LINES.where(Cost.in_residence.is_(True))
 
 
@@ -344,7 +358,7 @@ def _load_lines(session: Session, volunteers: set | None,
         rows = [row for row in session.execute(query) if row.volunteer_id in volunteers]
     else:
         for chunk in _chunks(volunteers):
-            rows += _select(session, _LINES_OF, {"ids": list(chunk)}).all()
+            rows += _select_of(session, _LINES_OF, chunk).all()
     lines = [_line(row, write=True) for row in rows]
     if volunteers is not None:
         # Other volunteers' lines from the same hosts: needed for the hosts' running totals.
@@ -384,7 +398,7 @@ _SIGNUPS = (select(Signup.id, Signup.deployment_id, Signup.volunteer_id, Signup.
             .join(Placement, Placement.id == Signup.placement_id)
             .join(Volunteer, Volunteer.id == Signup.volunteer_id)
             .order_by(Signup.id))
-_SIGNUPS_OF = _SIGNUPS.where(Signup.volunteer_id.in_(bindparam("ids", expanding=True)))
+_SIGNUPS_OF = _of_volunteers(_SIGNUPS, Signup.volunteer_id)
 
 
 def _load_signups(session: Session, volunteers: set | None) -> list:
@@ -392,7 +406,7 @@ def _load_signups(session: Session, volunteers: set | None) -> list:
         return session.execute(_SIGNUPS).all()
     rows = []
     for chunk in _chunks(volunteers):
-        rows += _select(session, _SIGNUPS_OF, {"ids": list(chunk)}).all()
+        rows += _select_of(session, _SIGNUPS_OF, chunk).all()
     return sorted(rows, key=lambda r: r.id)
 
 
@@ -516,7 +530,7 @@ def _row_hash(row: dict) -> str:
 _INSERT_FINDINGS = Finding.__table__.insert()
 _FINDINGS = select(Finding.id, Finding.deployment_id, Finding.key, Finding.row_hash,
                   Finding.is_current)
-_FINDINGS_OF = _FINDINGS.where(Finding.volunteer_id.in_(bindparam("ids", expanding=True)))
+_FINDINGS_OF = _of_volunteers(_FINDINGS, Finding.volunteer_id)
 
 
 def _existing(session: Session, volunteers: set | None, wanted: dict,
@@ -532,7 +546,7 @@ def _existing(session: Session, volunteers: set | None, wanted: dict,
         rows = session.execute(query).all()
     else:
         for chunk in _chunks(volunteers):
-            rows += _select(session, _FINDINGS_OF, {"ids": list(chunk)}).all()
+            rows += _select_of(session, _FINDINGS_OF, chunk).all()
         # A line or sign-up that moved to another volunteer keeps its findings' keys.
         known = {(row.deployment_id, row.key) for row in rows}
         for column in (Finding.cost_id, Finding.signup_id):
