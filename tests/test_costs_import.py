@@ -294,3 +294,60 @@ def test_an_upload_can_be_discarded_and_stale_tokens_are_not_found(app, ids, cli
     assert client.get(uploaded.location).status_code == 404
     assert client.get(BASE + "/made-up-token").status_code == 404
     assert count_rows(app, Cost) == 0
+
+
+def test_the_same_file_twice_is_refused_unless_asked_for_again(app, ids):
+    with app.app_context():
+        costs_import.import_costs(db.session, _deployment(), _good(ids), actor=None,
+                                  filename="costs.csv")
+        db.session.commit()
+        # A renamed copy with the same bytes is the same file.
+        preview = costs_import.check_costs(db.session, _deployment(), _good(ids),
+                                           filename="costs (1).csv")
+        assert [e.lines for e in preview.imported_before] == [4]
+        with pytest.raises(costs_import.RepeatedImport, match="add all 4 lines a second time"):
+            costs_import.import_costs(db.session, _deployment(), _good(ids), actor=None,
+                                      filename="costs (1).csv")
+        db.session.rollback()
+        assert count_rows(app, Cost) == 4
+        costs_import.import_costs(db.session, _deployment(), _good(ids), actor=None,
+                                  filename="costs (1).csv", again=True)
+        db.session.commit()
+        assert count_rows(app, Cost) == 8
+        # A different file is not held up by the earlier ones.
+        other = _good(ids).replace(b"Dinners", b"Lunches")
+        assert costs_import.check_costs(db.session, _deployment(), other).imported_before == []
+
+
+def test_cli_warns_on_a_dry_run_and_refuses_a_repeat_without_again(app, ids, runner, tmp_path):
+    path = tmp_path / "costs.csv"
+    path.write_bytes(_good(ids))
+    assert runner.invoke(args=["import", "costs", "imp", str(path)]).exit_code == 0
+    dry = runner.invoke(args=["import", "costs", "imp", str(path), "--dry-run"])
+    assert dry.exit_code == 0 and "Warning: costs.csv was imported on" in dry.output
+    repeat = runner.invoke(args=["import", "costs", "imp", str(path)])
+    assert repeat.exit_code != 0 and "already imported" in repeat.output
+    assert count_rows(app, Cost) == 4
+    again = runner.invoke(args=["import", "costs", "imp", str(path), "--again"])
+    assert again.exit_code == 0, again.output
+    assert count_rows(app, Cost) == 8
+
+
+def test_the_preview_warns_of_a_repeat_and_only_an_explicit_again_imports_it(app, ids, client,
+                                                                             login_as):
+    login_as(Role.ORGANISER)
+    with app.app_context():
+        costs_import.import_costs(db.session, _deployment(), _good(ids), actor=None,
+                                  filename="costs.csv")
+        db.session.commit()
+    preview_path = _upload(client, _good(ids)).location
+    page = client.get(preview_path).get_data(as_text=True)
+    assert "Already imported: costs.csv was imported on" in page
+    assert "Import these 4 lines again" in page and "again=1" in page
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    plain = client.post(preview_path, data={"csrf_token": token})
+    assert "already imported" in client.get(plain.location).get_data(as_text=True)
+    assert count_rows(app, Cost) == 4
+    confirmed = client.post(preview_path + "?again=1", data={"csrf_token": token})
+    assert "Imported 4 cost lines" in client.get(confirmed.location).get_data(as_text=True)
+    assert count_rows(app, Cost) == 8

@@ -23,14 +23,20 @@ _FILE = click.Path(exists=True, dir_okay=False, readable=True)
 @click.argument("slug")
 @click.argument("path", metavar="FILE.csv", type=_FILE)
 @click.option("--dry-run", is_flag=True, help="Check every row and report; write nothing.")
+@click.option("--again", is_flag=True,
+              help="Import a file although the very same file was imported before.")
 @commits
-def import_costs(slug: str, path: str, dry_run: bool):
+def import_costs(slug: str, path: str, dry_run: bool, again: bool):
     """Add the cost lines of a costs.csv to deployment SLUG."""
     deployment = deployments.get_deployment(db.session, slug)
     data = csv_import.read_path(path)
     result = costs_import.import_costs(db.session, deployment, data, actor=None,
-                                       filename=os.path.basename(path), dry_run=dry_run)
+                                       filename=os.path.basename(path), dry_run=dry_run,
+                                       again=again)
     payers = ", ".join(f"{p['name']} ({p['kind'].value})" for p in result.new_payers)
+    for earlier in result.imported_before if dry_run else ():
+        click.echo(f"Warning: {earlier.describe()}; importing it again adds its lines twice "
+                   "(--again).")
     if dry_run:
         db.session.rollback()  # belt and braces: a dry run leaves nothing behind
         click.echo(f"Dry run: {len(result.lines)} rows of {result.filename} are fine "

@@ -13,6 +13,9 @@ payer_kind, payer_country, arranged_by, paid_to, in_residence, amount_usd.
 
 The whole file is checked with a fixed number of queries (volunteers by email in chunks,
 payers, rates), so 20,000 rows take seconds, and written with one flush.
+
+A file with exactly the bytes of one imported before (its SHA-256 is in each import's audit
+event) is refused unless the import says ``again``: re-importing would double its lines.
 """
 from __future__ import annotations
 
@@ -20,15 +23,16 @@ import hashlib
 from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import select, text
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.orm import Session
 
-from ..models import (Cost, CostCategory, CostOrigin, Deployment, ExchangeRate, Payer, PayerKind,
-                      User, Volunteer)
+from ..models import (AuditEvent, Cost, CostCategory, CostOrigin, Deployment, ExchangeRate, Payer,
+                      PayerKind, User, Volunteer)
 from . import audit, csv_import, ledger
+from .errors import Conflict
 from .csv_import import Row, limited, parse_bool, parse_date
 from .validation import country_code, currency_code
 
@@ -59,6 +63,23 @@ class CostLine:
     in_residence: bool
 
 
+@dataclass(frozen=True)
+class EarlierImport:
+    """An import of a file with exactly the same bytes, from the audit chain."""
+    occurred_at: datetime
+    by: str
+    filename: str
+    lines: int
+
+    def describe(self) -> str:
+        return (f"{self.filename} was imported on {self.occurred_at:%-d %b %Y at %H:%M} UTC "
+                f"by {self.by} ({self.lines} lines)")
+
+
+class RepeatedImport(Conflict):
+    code = "repeated_import"
+
+
 @dataclass
 class CostsImport:
     """What a file holds (or held, once written): the preview and the receipt."""
@@ -68,6 +89,8 @@ class CostsImport:
     new_payers: list[dict]
     written: int = 0
     by_category: dict[str, list] = field(default_factory=dict)
+    #: The same bytes imported into this deployment before: importing again doubles the lines.
+    imported_before: list[EarlierImport] = field(default_factory=list)
 
     @property
     def total_usd(self) -> Decimal:
@@ -186,8 +209,24 @@ def check_costs(session: Session, deployment: Deployment, data: bytes, *,
     csv_import.reject_if_errors(rows, label)
     result = CostsImport(label, hashlib.sha256(data).hexdigest(), lines,
                          sorted(new_payers.values(), key=lambda p: p["name"]))
+    result.imported_before = earlier_imports(session, deployment, result.sha256)
     result.summarise()
     return result
+
+
+_IMPORTED = (select(AuditEvent.occurred_at, AuditEvent.actor_label, AuditEvent.data)
+             .where(AuditEvent.action == "costs.imported",
+                    AuditEvent.entity_type == "deployments",
+                    AuditEvent.entity_id == bindparam("deployment"))
+             .order_by(AuditEvent.seq))
+
+
+def earlier_imports(session: Session, deployment: Deployment, sha256: str) -> list[EarlierImport]:
+    """Imports of these exact bytes into ``deployment``, oldest first (each import's audit
+    event names its file's SHA-256)."""
+    return [EarlierImport(when, by, data.get("file") or "the file", data.get("lines") or 0)
+            for when, by, data in session.execute(_IMPORTED, {"deployment": str(deployment.id)})
+            if data.get("sha256") == sha256]
 
 
 def _new_payers(rows: list[Row], cells: list[dict], registry: dict[str, Payer]) -> dict:
@@ -242,18 +281,28 @@ def _reserve_ids(session: Session, count: int):
 
 
 def import_costs(session: Session, deployment: Deployment, data: bytes, *, actor: User | None,
-                 filename: str | None = None, dry_run: bool = False) -> CostsImport:
+                 filename: str | None = None, dry_run: bool = False,
+                 again: bool = False) -> CostsImport:
     """Check a costs.csv and, unless ``dry_run``, add every line (origin ``import``).
 
-    Flushes; the caller commits. A dry run writes nothing at all.
+    Flushes; the caller commits. A dry run writes nothing at all. A file whose exact bytes
+    were imported into this deployment before is refused unless ``again``: its lines would
+    all be added a second time.
 
     :raises FileRejected: the file cannot be read as a costs.csv
     :raises ImportRejected: listing every bad row; nothing is written
+    :raises RepeatedImport: the same file was imported before and ``again`` is not set
     """
     audit.act_as(session, actor)
     result = check_costs(session, deployment, data, filename=filename)
     if dry_run:
         return result
+    if result.imported_before and not again:
+        raise RepeatedImport(
+            f"This file has exactly the content of one already imported: "
+            f"{result.imported_before[-1].describe()}. Importing it again would add all "
+            f"{len(result.lines)} lines a second time. If that is really meant, import it "
+            "again explicitly (--again on the command line).")
     payer_ids = {p.name: p.id for p in ledger.payers_for(session, deployment)}
     fresh = [Payer(deployment_id=deployment.id, name=p["name"], kind=p["kind"],
                    country=p["country"]) for p in result.new_payers]

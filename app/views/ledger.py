@@ -340,7 +340,8 @@ def confirm_import(slug: str, token: str):
         return redirect(url_for("ledger.import_costs", slug=slug))
     try:
         done = costs_import.import_costs(db.session, deployment, staged.content,
-                                         filename=staged.filename, actor=current_user)
+                                         filename=staged.filename, actor=current_user,
+                                         again=request.args.get("again") == "1")
         csv_import.drop_upload(db.session, staged.id)
     except DomainError as exc:
         # The ledger or the registry changed since the preview: show what is wrong now.
