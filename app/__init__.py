@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 
 from . import cli, errors, extensions, sqlite_writers, views
 from .security import init_login
+from .services import hooks
 
 #: Values that must never serve as a production secret.
 _KNOWN_WEAK_SECRETS = {"dev", "secret", "changeme", "change-me", "test", "development"}
@@ -32,6 +33,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     _configure_logging(app)
 
     extensions.db.init_app(app)
+    hooks.init_app(app)  # what runs when rows change and before a commit: see services/hooks.py
     with app.app_context():
         sqlite_writers.queue_writers(extensions.db.engine)
     extensions.migrate.init_app(app, extensions.db,

@@ -1,12 +1,13 @@
 """The audit chain: every change to data becomes an event, hash-linked to the one before.
 
-How it works:
-- Each flush's changed and deleted rows (``before_flush``) and inserted rows (``after_flush``)
-  become pending events. Services may add their own, more meaningful events with ``record``.
-- Just before commit, the pending events are appended to the chain (``before_commit``): the
-  single ``audit_head`` row is updated first, which takes the write lock on SQLite and a row
-  lock on PostgreSQL, so concurrent transactions append one after the other. Because this is
-  the last lock any transaction takes, it cannot deadlock with the domain's own locks.
+How it works (the session hooks in ``hooks.py`` call the ``note_*`` functions and
+``append_to_chain``, last of all):
+- Each transaction's inserted, changed and deleted rows become pending events. Services may add
+  their own, more meaningful events with ``record``.
+- Just before commit, the pending events are appended to the chain: the single
+  ``audit_head`` row is updated first, which takes the write lock on SQLite and a row lock on
+  PostgreSQL, so concurrent transactions append one after the other. Because this is the last
+  lock any transaction takes, it cannot deadlock with the domain's own locks.
 - A rollback throws the pending events away with the changes they describe.
 """
 from __future__ import annotations
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import event, inspect, select, text
+from sqlalchemy import inspect, select, text
 from sqlalchemy.orm import Session
 
 from ..models import GENESIS_HASH, AuditEvent, AuditHead, Finding
@@ -42,12 +43,6 @@ def act_as(session: Session, actor) -> None:
 def record(session: Session, action: str, entity_type: str, entity_id, data: dict | None = None):
     """Add an explicit event (e.g. ``signup.claimed``) to the current transaction."""
     _pending(session).append(_event(session, action, entity_type, entity_id, data or {}))
-
-
-def record_created(session: Session, obj) -> None:
-    """The ``create`` event of a row inserted without a flush (see ``rows``)."""
-    _pending(session).append(_event(session, "create", obj.__tablename__, _identity(obj),
-                                    _snapshot(obj)))
 
 
 def _pending(session: Session) -> list[dict]:
@@ -115,34 +110,32 @@ def _identity(obj) -> str:
     return ":".join(str(v) for v in state.mapper.primary_key_from_instance(obj))
 
 
-@event.listens_for(Session, "before_flush")
-def _collect_updates_and_deletes(session: Session, flush_context, instances) -> None:
-    pending = _pending(session)
-    for obj in session.dirty:
-        if isinstance(obj, _NOT_AUDITED) or not session.is_modified(obj):
-            continue
-        changes = _changes(session, obj)
-        if changes:
-            pending.append(_event(session, "update", obj.__tablename__, _identity(obj), changes))
-    for obj in session.deleted:
-        if not isinstance(obj, _NOT_AUDITED):
-            pending.append(_event(session, "delete", obj.__tablename__, _identity(obj),
-                                  _snapshot(obj)))
+def note_changed(session: Session, obj) -> None:
+    """A row this flush will UPDATE (hook: before the flush, while its history is there)."""
+    if isinstance(obj, _NOT_AUDITED):
+        return
+    changes = _changes(session, obj)
+    if changes:
+        _pending(session).append(_event(session, "update", obj.__tablename__, _identity(obj),
+                                        changes))
 
 
-@event.listens_for(Session, "after_flush")
-def _collect_inserts(session: Session, flush_context) -> None:
-    # After the INSERTs, so generated ids are known.
-    pending = _pending(session)
-    for obj in session.new:
-        if not isinstance(obj, _NOT_AUDITED):
-            pending.append(_event(session, "create", obj.__tablename__, _identity(obj),
-                                  _snapshot(obj)))
+def note_deleted(session: Session, obj) -> None:
+    if not isinstance(obj, _NOT_AUDITED):
+        _pending(session).append(_event(session, "delete", obj.__tablename__, _identity(obj),
+                                        _snapshot(obj)))
 
 
-@event.listens_for(Session, "before_commit")
-def _append_to_chain(session: Session) -> None:
-    session.flush()  # collect what is still unflushed
+def note_created(session: Session, obj) -> None:
+    """A row just inserted (hook: after the INSERT, so generated ids are known)."""
+    if not isinstance(obj, _NOT_AUDITED):
+        _pending(session).append(_event(session, "create", obj.__tablename__, _identity(obj),
+                                        _snapshot(obj)))
+
+
+def append_to_chain(session: Session) -> None:
+    """Append the transaction's pending events to the chain (hook: the last before commit)."""
+    session.flush()  # collect what the hooks before this one wrote
     pending = session.info.pop(_PENDING, None)
     if not pending:
         return
@@ -162,8 +155,8 @@ def _append_to_chain(session: Session) -> None:
     connection.execute(_MOVE_HEAD, {"seq": seq, "hash": prev_hash})
 
 
-@event.listens_for(Session, "after_rollback")
-def _discard_pending(session: Session) -> None:
+def forget(session: Session) -> None:
+    """A rollback: the pending events go with the changes they describe."""
     session.info.pop(_PENDING, None)
 
 

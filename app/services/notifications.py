@@ -53,7 +53,7 @@ def notify_signup(session: Session, signup: Signup, kind: str, *, position: int 
                   reason: str = "", write=None) -> Notification:
     """Put a message about ``signup`` in the outbox.
 
-    ``write(session, Notification, **columns)`` inserts it straight away (``rows.insert``, on
+    ``write(session, Notification, **columns)`` inserts it straight away (``hooks.insert``, on
     the claim's hot path); by default the message is added to the session for its next flush.
     """
     placement = signup.placement

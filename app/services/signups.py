@@ -17,7 +17,7 @@ from ..models import (ACTIVE_SIGNUP_STATUSES, Affiliation, Citizenship,
                       Deployment, DeploymentStatus, LeaveType, Placement, Signup, SignupRole,
                       SignupStatus, User, Volunteer)
 from ..models.types import utcnow
-from . import audit, housing, notifications, rows, spots
+from . import audit, hooks, housing, notifications, spots
 from .errors import Conflict, NotFound, ValidationFailed
 from .validation import country_code
 
@@ -217,8 +217,8 @@ def claim_spot(session: Session, *, deployment: Deployment, volunteer: Volunteer
                   role_override_by_id=actor.id if override_reason and actor else None,
                   cancel_reason=None, created_at=now, updated_at=now)
     try:
-        # Core, not a flush: this is the hot path of launch day (see ``rows``).
-        signup = rows.insert(session, Signup, **values)
+        # Core, not a flush: this is the hot path of launch day (see ``hooks.insert``).
+        signup = hooks.insert(session, Signup, **values)
     except IntegrityError:  # the same volunteer claiming in two states at once (PostgreSQL)
         raise AlreadyClaimed("You already have a sign-up in this deployment.") from None
     set_committed_value(signup, "placement", placement)
@@ -227,7 +227,7 @@ def claim_spot(session: Session, *, deployment: Deployment, volunteer: Volunteer
     position = counts.waitlisted + 1 if status is SignupStatus.WAITLISTED else None
     kind = {SignupStatus.CONFIRMED: "confirmation", SignupStatus.WAITLISTED: "waitlisted",
             SignupStatus.PENDING_APPROVAL: "pending_approval"}[status]
-    notifications.notify_signup(session, signup, kind, position=position, write=rows.insert)
+    notifications.notify_signup(session, signup, kind, position=position, write=hooks.insert)
     return ClaimResult(signup, position)
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, object_session
 from ...models import (CostCategory, Deployment, FindingCode, Payer, PayerKind, SignupRole,
                        Volunteer)
 from ..errors import ValidationFailed
-from . import sync  # noqa: F401 — registers the listeners that keep findings current
+from . import sync
 from .engine import LineFacts, RoleFacts, classify_lines, classify_role
 from .rules import default_rule_set
 from .store import active_rule_set

@@ -1,7 +1,7 @@
 """Which rule set is in force, and putting another one in force."""
 from __future__ import annotations
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ...models import Role, User
@@ -40,9 +40,9 @@ def active_rule_set(session: Session) -> RuleSet:
     return cached
 
 
-@event.listens_for(Session, "after_rollback")
-def _forget_rule_set(session: Session) -> None:
-    session.info.pop(_CACHE, None)  # a rolled-back activation must not linger
+def forget_cached(session: Session) -> None:
+    """A rollback (hook): a rolled-back activation must not linger."""
+    session.info.pop(_CACHE, None)
 
 
 def activate_rule_set(session: Session, *, actor: User | None, version: str | None = None,

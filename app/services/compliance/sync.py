@@ -1,18 +1,18 @@
 """Keeping findings current: every change to the facts updates them in the same transaction.
 
 Whatever changes the facts (views, CLI, imports, the demo, other areas' services) goes
-through the session, so the session is where this hooks in:
+through the session, so the session hooks (``services/hooks.py``, first in its list) call in:
 
-- ``after_flush`` / ``before_flush`` note what changed: cost lines, stays, accommodations,
+- ``note_created`` / ``note_changed`` note what changed: cost lines, stays, accommodations,
   payers, volunteers' declarations, sign-ups, deployments' elections, the rule set in force.
   Only ids are noted, so a 20,000-line import costs a few set insertions per line.
-- ``before_commit`` (registered first, so it runs before the audit chain's listener) turns
-  those ids into the volunteers whose findings may change, and recomputes each of them once,
-  with bulk queries and bulk writes. Running totals make the set wider than the lines touched:
-  all of a volunteer's lines in the election, and everyone a host fed at home.
-- ORM bulk INSERT/UPDATE/DELETE statements skip the unit of work, so ``do_orm_execute`` reads
-  the ids they are about to touch (or, when a statement moves rows to ids only it knows,
-  marks everything for recomputation). Plain SQL text bypasses all of this; don't.
+- ``flush_pending``, before the commit (and before the audit chain's hook), turns those ids
+  into the volunteers whose findings may change, and recomputes each of them once, with bulk
+  queries and bulk writes. Running totals make the set wider than the lines touched: all of
+  a volunteer's lines in the election, and everyone a host fed at home.
+- ORM bulk INSERT/UPDATE/DELETE statements skip the unit of work, so ``note_bulk`` reads the
+  ids they are about to touch (or, when a statement moves rows to ids only it knows, marks
+  everything for recomputation). Plain SQL text bypasses all of this; don't.
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import bindparam, event, inspect, select, update
+from sqlalchemy import bindparam, inspect, select, update
 from sqlalchemy.orm import Session, aliased
 
 from ...models import (ACTIVE_SIGNUP_STATUSES, Accommodation, Cost, Deployment, Finding,
@@ -122,30 +122,19 @@ def _note(session: Session, obj, *, new: bool = False) -> None:
         dirty.everything = True
 
 
+_WATCHED = (Cost, Volunteer, Signup, Stay, Accommodation, Payer, Deployment, RuleSetActivation)
+
+
 def note_created(session: Session, obj) -> None:
-    """Take note of a row inserted without a flush (see ``services.rows``)."""
+    """A row just inserted (hook)."""
     if isinstance(obj, _WATCHED):
         _note(session, obj, new=True)
 
 
-_WATCHED = (Cost, Volunteer, Signup, Stay, Accommodation, Payer, Deployment, RuleSetActivation)
-
-
-@event.listens_for(Session, "before_flush")
-def _note_changes(session: Session, flush_context, instances) -> None:
-    for obj in list(session.dirty):
-        if isinstance(obj, _WATCHED) and session.is_modified(obj):
-            _note(session, obj)
-    for obj in list(session.deleted):
-        if isinstance(obj, _WATCHED):
-            _note(session, obj)
-
-
-@event.listens_for(Session, "after_flush")
-def _note_inserts(session: Session, flush_context) -> None:
-    for obj in list(session.new):
-        if isinstance(obj, _WATCHED):
-            _note(session, obj, new=True)
+def note_changed(session: Session, obj) -> None:
+    """A row about to be updated or deleted (hook: before the flush)."""
+    if isinstance(obj, _WATCHED):
+        _note(session, obj)
 
 
 #: For bulk statements: the column that names what a row is about, and where it goes.
@@ -155,12 +144,9 @@ _BULK_KEYS = {Cost: ("volunteer_id", "volunteers"), Signup: ("volunteer_id", "vo
               Deployment: ("id", "deployments")}
 
 
-@event.listens_for(Session, "do_orm_execute")
-def _note_bulk(orm_execute_state) -> None:
+def note_bulk(orm_execute_state) -> None:
     """ORM bulk INSERT/UPDATE/DELETE skip the unit of work: find the rows they touch here."""
     state = orm_execute_state
-    if not (state.is_update or state.is_delete or state.is_insert):
-        return
     mapper = state.bind_mapper
     if mapper is None or mapper.class_ not in _WATCHED:
         return
@@ -196,20 +182,15 @@ def _note_bulk(orm_execute_state) -> None:
             dirty.hosts.add(row[1])
 
 
-@event.listens_for(Session, "before_commit", insert=True)
-def _sync_before_commit(session: Session) -> None:
-    flush_pending(session)
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget(session: Session) -> None:
+def forget(session: Session) -> None:
+    """A rollback: nothing noted survives it."""
     session.info.pop(_DIRTY, None)
 
 
 def flush_pending(session: Session) -> int:
     """Bring findings up to date with this transaction's changes now; returns rows written.
 
-    Runs by itself before every commit; call it to read current findings mid-transaction.
+    Runs before every commit (a hook); call it to read current findings mid-transaction.
     """
     if session.info.get(_BUSY):
         return 0
@@ -600,9 +581,5 @@ def recompute_deployment(session: Session, deployment: Deployment) -> int:
     volunteers |= set(session.scalars(select(Finding.volunteer_id).where(
         Finding.deployment_id == deployment.id).distinct()))
     return recompute(session, volunteers) if volunteers else 0
-
-
-def recompute_all(session: Session) -> int:
-    return recompute(session, None)
 
 
