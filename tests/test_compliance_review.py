@@ -113,7 +113,7 @@ def test_a_finding_of_another_deployment_or_no_finding_is_not_found(scene):
         with pytest.raises(NotFound, match="no finding"):
             review.review_finding(db.session, deployment=other, finding_id=wrong,
                                   action="acknowledge", reason="", actor=auditor)
-    with pytest.raises(ValidationFailed, match="acknowledge, clear or escalate"):
+    with pytest.raises(ValidationFailed, match="not a review decision; use one of acknowledge, clear, escalate"):
         review.review_finding(db.session, deployment=dep, finding_id=target.id,
                               action="approve", reason="x", actor=auditor)
 

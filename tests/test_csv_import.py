@@ -98,7 +98,8 @@ def test_cell_parsers():
 @pytest.mark.parametrize(("value", "written"), [
     ("=HYPERLINK(\"http://evil\")", "'=HYPERLINK(\"http://evil\")"),
     ("+1 555 0100", "'+1 555 0100"), ("-2+3", "'-2+3"), ("@SUM(A1)", "'@SUM(A1)"),
-    ("\tTAB", "'\tTAB"), ("plain", "plain"), ("a=b", "a=b"), (None, ""),
+    ("\tTAB", "'\tTAB"), ("plain", "plain"), ("a=b", "a=b"), (None, ""), ("-12.50", "-12.50"),
+    (["VOL_OK", "=1"], "VOL_OK;=1"), (["-x", "y"], "'-x;y"),
     (True, "true"), (date(2024, 10, 21), "2024-10-21"),
 ])
 def test_written_cells_cannot_become_formulas(value, written):

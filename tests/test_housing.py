@@ -7,7 +7,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import (Accommodation, AccommodationKind, Cost, CostCategory, CostOrigin,
                         CostSplit, PayerKind, SignupStatus, Stay)
-from app.services import housing, ledger
+from app.services import housing, housing_reads, ledger
 from app.services.errors import Conflict, NotFound, ValidationFailed
 
 from .conftest import count_rows
@@ -196,7 +196,7 @@ def test_release_stays_keeps_the_nights_already_slept(world):
     housing.assign_stay(db.session, signup=signup, accommodation=world["hotel"],
                         check_in=d(21), check_out=d(25), actor=None)
     assert housing.release_stays(db.session, signup, actor=None, today=d(23)) == 1
-    [stay] = housing.stays_of(db.session, signup)
+    [stay] = housing_reads.stays_of(db.session, signup)
     assert (stay.check_in, stay.check_out) == (d(21), d(23))
     assert housing.release_stays(db.session, signup, actor=None, today=d(26)) == 0
 
@@ -294,14 +294,14 @@ def test_volunteers_see_their_own_stay_address_and_who_pays(world):
     stay = housing.assign_stay(db.session, signup=signup, accommodation=world["hotel"],
                                check_in=d(21), check_out=d(23), actor=None)
     housing.split_stay(db.session, stay, on=d(22), actor=None)
-    mine = housing.my_stays(db.session, signup.volunteer)
+    mine = housing_reads.my_stays(db.session, signup.volunteer)
     assert [(s["check_in"], s["check_out"]) for s in mine] == [(d(21), d(22)), (d(22), d(23))]
     first = mine[0]
     assert (first["accommodation"], first["address"], first["state"], first["payer_name"],
             first["payer_kind"], first["arranged_by"]) == (
         "Midtown Hotel", "1 Main St", "NC", "Harper for America", "CAMPAIGN",
         "Northbridge Labour Party")
-    assert housing.my_stays(db.session, make_person(world["deployment"]).volunteer) == []
+    assert housing_reads.my_stays(db.session, make_person(world["deployment"]).volunteer) == []
 
 
 def test_the_board_counts_each_night_and_lists_who_sleeps_there(world):
@@ -311,12 +311,12 @@ def test_the_board_counts_each_night_and_lists_who_sleeps_there(world):
                         check_out=d(22), actor=None)
     housing.assign_stay(db.session, signup=b, accommodation=world["hotel"], check_in=d(21),
                         check_out=d(23), actor=None)
-    grid = housing.board(db.session, world["deployment"], state="NC")
+    grid = housing_reads.board(db.session, world["deployment"], state="NC")
     assert grid.states == ["NC", "PA"] and [r.name for r in grid.rows] == ["Midtown Hotel"]
     cells = grid.rows[0].cells
     assert [(c.taken, c.free) for c in cells[:4]] == [(1, 1), (2, 0), (1, 1), (0, 2)]
-    assert len(grid.nights) == housing.BOARD_NIGHTS and grid.nights[0] == d(20)
-    assert len(housing.board(db.session, world["deployment"]).rows) == 2
+    assert len(grid.nights) == housing_reads.BOARD_NIGHTS and grid.nights[0] == d(20)
+    assert len(housing_reads.board(db.session, world["deployment"]).rows) == 2
 
 
 def test_every_housing_change_is_in_the_audit_chain(world, app):

@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Accommodation, Cost, Role, Signup, Stay, Volunteer
-from app.services import housing
+from app.services import housing, housing_reads
 
 from .conftest import count_rows, csrf_token
 from .ledger_builders import d, small_world
@@ -210,7 +210,7 @@ def test_the_my_stays_partial_shows_the_address_and_who_pays(app):
     with app.app_context(), app.test_request_context():
         volunteer = db.session.get(Volunteer, ids["volunteer_ids"][0])
         html = render_template("housing/_my_stays.html",
-                               stays=housing.my_stays(db.session, volunteer))
+                               stays=housing_reads.my_stays(db.session, volunteer))
         nobody = render_template("housing/_my_stays.html", stays=[])
     assert "Midtown Hotel" in html and "1 Main St, Raleigh, NC" in html
     assert "Harper for America" in html and "CAMPAIGN" in html

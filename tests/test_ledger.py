@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Cost, CostCategory, ExchangeRate, OrganisationType, Payer, PayerKind
-from app.services import housing, ledger, totals
+from app.services import housing, housing_reads, ledger, money, totals
 from app.services.errors import Conflict, NotFound, ValidationFailed
 
 from .factories import make_deployment, make_volunteer
@@ -34,7 +34,7 @@ def _cost(world, volunteer, amount="10.00", currency="USD", on=d(21), payer="cam
     (Decimal("0"), Decimal("0.00")), ("0.10", Decimal("0.10")),
 ])
 def test_amounts_are_exact_decimals(raw, expected):
-    value = ledger.parse_amount(raw)
+    value = money.parse_amount(raw)
     assert value == expected and isinstance(value, Decimal)
 
 
@@ -45,7 +45,7 @@ def test_amounts_are_exact_decimals(raw, expected):
 ])
 def test_bad_amounts_are_refused_with_a_reason(raw, message):
     with pytest.raises(ValidationFailed, match=message):
-        ledger.parse_amount(raw)
+        money.parse_amount(raw)
 
 
 def test_a_non_usd_line_takes_the_latest_rate_on_or_before_its_date(world):

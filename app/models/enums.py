@@ -110,11 +110,6 @@ class PayerKind(StrEnum):
     US_ORGANISATION = "US_ORGANISATION"
     UNKNOWN = "UNKNOWN"
 
-    @property
-    def is_foreign(self) -> bool:
-        return self in (PayerKind.FOREIGN_PARTY, PayerKind.FOREIGN_ENTITY,
-                        PayerKind.FOREIGN_INDIVIDUAL)
-
 
 class OrganisationType(StrEnum):
     """For US organisations: decides between a prohibited source and a permissible one."""

@@ -12,7 +12,8 @@ payer_kind, payer_country, arranged_by, paid_to, in_residence, amount_usd.
   no rate is an error for that row, never a guess.
 
 The whole file is checked with a fixed number of queries (volunteers by email in chunks,
-payers, rates), so 20,000 rows take seconds, and written with one flush.
+payers, rates), so 20,000 rows take seconds, and written with one flush through the ledger's
+one way of adding lines (``ledger.add_lines``).
 
 A file with exactly the bytes of one imported before (its SHA-256 is in each import's audit
 event) is refused unless the import says ``again``: re-importing would double its lines.
@@ -20,18 +21,17 @@ event) is refused unless the import says ``again``: re-importing would double it
 from __future__ import annotations
 
 import hashlib
-from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from ..models import (AuditEvent, Cost, CostCategory, CostOrigin, Deployment, ExchangeRate, Payer,
-                      PayerKind, User, Volunteer)
-from . import audit, csv_import, ledger
+from ..models import (AuditEvent, CostCategory, CostOrigin, Deployment, Payer, PayerKind, User,
+                      Volunteer)
+from . import audit, csv_import, ledger, money
 from .errors import Conflict
 from .csv_import import Row, limited, parse_bool, parse_date
 from .validation import country_code, currency_code
@@ -115,43 +115,24 @@ def _volunteers_by_email(session: Session, emails: set[str]) -> dict[str, int]:
     return found
 
 
-def _rates(session: Session, currencies: set[str]) -> dict[str, tuple[list[date], list]]:
-    """Per currency: the rate dates in order, and (rate, id) for each."""
-    table: dict[str, tuple[list[date], list]] = {}
-    if not currencies:
-        return table
-    for currency, rate_on, rate, rate_id in session.execute(
-            select(ExchangeRate.currency, ExchangeRate.rate_on, ExchangeRate.usd_per_unit,
-                   ExchangeRate.id)
-            .where(ExchangeRate.currency.in_(sorted(currencies)))
-            .order_by(ExchangeRate.currency, ExchangeRate.rate_on)):
-        days, values = table.setdefault(currency, ([], []))
-        days.append(rate_on)
-        values.append((rate, rate_id))
-    return table
-
-
-def _convert(row: Row, rates, amount: Decimal, currency: str, on: date, amount_usd):
-    """(usd, rate, rate id), or None with the problem recorded on the row."""
+def _convert(row: Row, rates: money.RateTable, amount: Decimal, currency: str, on: date,
+             amount_usd) -> money.Converted | None:
+    """The line's US dollar value, or None with the problem recorded on the row."""
     if amount_usd is not None:
         if currency == "USD" and amount_usd != amount:
             row.error("amount_usd", "for a USD line it must equal amount, or be left blank.")
             return None
-        return amount_usd, None, None
-    if currency == "USD":
-        return amount, None, None
-    days, values = rates.get(currency, ([], []))
-    at = bisect_right(days, on)
-    if at == 0:
+        return money.Converted(amount_usd)
+    try:
+        return rates.convert(amount, currency, on)
+    except money.MissingRate:
         row.error("amount_usd", f"is blank and there is no {currency} exchange rate on or before "
                                 f"{on.isoformat()}; enter that rate first, or fill amount_usd.")
         return None
-    rate, rate_id = values[at - 1]
-    return (amount * rate).quantize(ledger.CENT, rounding=ROUND_HALF_UP), rate, rate_id
 
 
 def _usd_cell(raw: str) -> Decimal:
-    return ledger.parse_amount(raw, field="amount_usd")
+    return money.parse_amount(raw, field="amount_usd")
 
 
 def check_costs(session: Session, deployment: Deployment, data: bytes, *,
@@ -171,7 +152,7 @@ def check_costs(session: Session, deployment: Deployment, data: bytes, *,
             "category": row.take("category", ledger.parse_category,
                                  what="a category such as TRAVEL"),
             "description": row.take("description", limited(500), required=False, default=""),
-            "amount": row.take("amount", ledger.parse_amount, what="the amount, e.g. 129.50"),
+            "amount": row.take("amount", money.parse_amount, what="the amount, e.g. 129.50"),
             "currency": row.take("currency", currency_code, what="a currency code such as USD"),
             "incurred_on": row.take("incurred_on", parse_date, what="the date as YYYY-MM-DD"),
             "payer_name": row.take("payer_name", limited(200), what="who paid"),
@@ -185,7 +166,7 @@ def check_costs(session: Session, deployment: Deployment, data: bytes, *,
     volunteers = _volunteers_by_email(session, {c["email"] for c in cells if c["email"]})
     registry = {p.name: p for p in ledger.payers_for(session, deployment)}
     new_payers = _new_payers(rows, cells, registry)
-    rates = _rates(session, {c["currency"] for c in cells if c["currency"]} - {"USD"})
+    rates = money.RateTable.load(session, {c["currency"] for c in cells if c["currency"]})
     lines = []
     for row, c in zip(rows, cells):
         if c["email"] and c["email"] not in volunteers:
@@ -201,11 +182,11 @@ def check_costs(session: Session, deployment: Deployment, data: bytes, *,
             converted = _convert(row, rates, c["amount"], c["currency"], c["incurred_on"],
                                  c["amount_usd"])
         if row.ok and converted is not None:
-            usd, rate, rate_id = converted
             lines.append(CostLine(
                 row.line, volunteers[c["email"]], c["email"], c["category"], c["description"],
-                c["amount"], c["currency"], usd, rate, rate_id, c["incurred_on"], c["payer_name"],
-                c["arranged_by"], c["paid_to"], c["in_residence"]))
+                c["amount"], c["currency"], converted.usd, converted.usd_per_unit,
+                converted.rate_id, c["incurred_on"], c["payer_name"], c["arranged_by"],
+                c["paid_to"], c["in_residence"]))
     csv_import.reject_if_errors(rows, label)
     result = CostsImport(label, hashlib.sha256(data).hexdigest(), lines,
                          sorted(new_payers.values(), key=lambda p: p["name"]))
@@ -265,21 +246,6 @@ def _new_payers(rows: list[Row], cells: list[dict], registry: dict[str, Payer]) 
     return new
 
 
-def _reserve_ids(session: Session, count: int):
-    """Ids for ``count`` new cost lines, or Nones to let the database choose.
-
-    On PostgreSQL the ids come from the table's sequence up front, so the flush can send
-    one prepared INSERT for all the rows (psycopg's pipelined executemany) instead of asking
-    for the ids back in huge multi-row INSERT … RETURNING statements: several times faster
-    for 20,000 lines. SQLite is fast either way and picks its own ids.
-    """
-    if session.get_bind().dialect.name != "postgresql" or count == 0:
-        return iter([None] * count)
-    return iter(session.scalars(
-        text("SELECT nextval(pg_get_serial_sequence('costs', 'id')) "
-             "FROM generate_series(1, :n)"), {"n": count}).all())
-
-
 def import_costs(session: Session, deployment: Deployment, data: bytes, *, actor: User | None,
                  filename: str | None = None, dry_run: bool = False,
                  again: bool = False) -> CostsImport:
@@ -309,18 +275,15 @@ def import_costs(session: Session, deployment: Deployment, data: bytes, *, actor
     session.add_all(fresh)
     session.flush()
     payer_ids.update((p.name, p.id) for p in fresh)
-    ids = _reserve_ids(session, len(result.lines))
-    session.add_all([
-        Cost(id=next(ids), deployment_id=deployment.id, volunteer_id=line.volunteer_id,
-             category=line.category,
+    ledger.add_lines(session, deployment, [
+        dict(volunteer_id=line.volunteer_id, category=line.category,
              description=line.description, amount=line.amount, currency=line.currency,
              amount_usd=line.amount_usd, usd_per_unit=line.usd_per_unit,
              exchange_rate_id=line.exchange_rate_id, incurred_on=line.incurred_on,
              payer_id=payer_ids[line.payer_name],
              arranged_by_id=payer_ids[line.arranged_by] if line.arranged_by else None,
-             paid_to=line.paid_to, in_residence=line.in_residence, origin=CostOrigin.IMPORT)
-        for line in result.lines])
-    session.flush()
+             paid_to=line.paid_to, in_residence=line.in_residence)
+        for line in result.lines], origin=CostOrigin.IMPORT)
     audit.record(session, "costs.imported", "deployments", deployment.id,
                  {"file": result.filename, "sha256": result.sha256, "lines": len(result.lines),
                   "new_payers": [p["name"] for p in result.new_payers],

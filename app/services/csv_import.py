@@ -8,7 +8,8 @@ the columns and the per-row checks; this module knows nothing about costs or vol
 Writing: a cell that starts with ``=``, ``+``, ``-`` or ``@`` (or a tab or carriage return) is
 a formula to Excel, LibreOffice and Google Sheets, and a way to run commands on the machine of
 whoever opens the export (CSV injection). Such cells get a leading apostrophe, which
-spreadsheets show as text.
+spreadsheets show as text; a plain number such as ``-12.50`` is left as it is. Every CSV the
+app writes (exports, the report's embedded ledger) goes through ``safe_cell``.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import csv
 import hashlib
 import io
 import os
+import re
 import secrets
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -271,14 +273,21 @@ def reject_if_errors(rows: Iterable[Row], filename: str) -> None:
 
 
 # -- writing ------------------------------------------------------------------------------
+_PLAIN_NUMBER = re.compile(r"-?\d+(\.\d+)?")
+
+
 def safe_cell(value) -> str:
-    """A cell's text, neutralised if a spreadsheet would take it for a formula."""
+    """A cell's text, neutralised if a spreadsheet would take it for a formula (a list becomes
+    its items joined with ``;``)."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    text = value.isoformat() if isinstance(value, date) else str(value)
-    if text.startswith(_FORMULA_START):
+    if isinstance(value, (list, tuple)):
+        text = ";".join(str(item) for item in value)
+    else:
+        text = value.isoformat() if isinstance(value, date) else str(value)
+    if text.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(text):
         return "'" + text
     return text
 

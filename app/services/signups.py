@@ -17,7 +17,7 @@ from ..models import (ACTIVE_SIGNUP_STATUSES, Affiliation, Citizenship,
                       Deployment, DeploymentStatus, LeaveType, Placement, Signup, SignupRole,
                       SignupStatus, User, Volunteer)
 from ..models.types import utcnow
-from . import audit, hooks, housing, notifications, spots
+from . import audit, choices, hooks, housing, notifications, spots
 from .errors import Conflict, NotFound, ValidationFailed
 from .validation import country_code
 
@@ -87,14 +87,6 @@ class ClaimResult:
 
 # -- declaration ------------------------------------------------------------------------------
 
-def _choice(enum_cls, value, field: str, what: str, error=ValidationFailed):
-    try:
-        return value if isinstance(value, enum_cls) else enum_cls(value)
-    except ValueError:
-        allowed = ", ".join(m.value for m in enum_cls)
-        raise error(f"{value!r} is not a {what} ({allowed}).", field=field) from None
-
-
 def declare(session: Session, volunteer: Volunteer, *, citizenship, country: str,
             home_organisation: str, affiliation, leave_type, attest: bool,
             actor: User | None) -> Volunteer:
@@ -103,14 +95,15 @@ def declare(session: Session, volunteer: Volunteer, *, citizenship, country: str
     :raises ValidationFailed: an unknown value or country
     """
     audit.act_as(session, actor)
-    volunteer.citizenship = _choice(Citizenship, citizenship, "citizenship", "citizenship")
+    volunteer.citizenship = choices.parse(Citizenship, citizenship, field="citizenship",
+                                          what="citizenship")
     volunteer.country = country_code(country)
     volunteer.home_organisation = (home_organisation or "").strip()[:200]
     # None leaves a fact undeclared (an import without it), which the rules report as missing.
     volunteer.affiliation = None if affiliation is None else \
-        _choice(Affiliation, affiliation, "affiliation", "affiliation")
+        choices.parse(Affiliation, affiliation, field="affiliation", what="affiliation")
     volunteer.leave_type = None if leave_type is None else \
-        _choice(LeaveType, leave_type, "leave_type", "leave type")
+        choices.parse(LeaveType, leave_type, field="leave_type", what="leave type")
     volunteer.declared_at = utcnow()
     if attest:
         _attest(volunteer)
@@ -182,7 +175,7 @@ def claim_spot(session: Session, *, deployment: Deployment, volunteer: Volunteer
     audit.act_as(session, actor)
     if deployment.status is not DeploymentStatus.OPEN:
         raise DeploymentClosed(f"{deployment.name} is not open for sign-ups.")
-    role = _choice(SignupRole, role, "role", "role", InvalidRole)
+    role = choices.parse(SignupRole, role, field="role", what="role", error=InvalidRole)
     placement = find_placement(session, deployment, state)
     arrive_on, depart_on = _check_dates(placement, arrive_on, depart_on)
     if volunteer.citizenship is None:
@@ -426,7 +419,7 @@ def change_role(session: Session, signup: Signup, role, *, actor: User,
                 override_reason: str | None = None) -> Signup:
     """An organiser assigns a role. :raises InvalidRole, OverrideRequired, WrongStatus:"""
     audit.act_as(session, actor)
-    role = _choice(SignupRole, role, "role", "role", InvalidRole)
+    role = choices.parse(SignupRole, role, field="role", what="role", error=InvalidRole)
     if signup.status not in ACTIVE_SIGNUP_STATUSES:
         raise WrongStatus(f"This sign-up is {signup.status.value}.")
     if signup.status is SignupStatus.CONFIRMED or override_reason:

@@ -13,9 +13,8 @@ from sqlalchemy.orm import Session
 
 from ..models import Cost, Deployment, Payer, Placement, Signup, User, Volunteer
 from ..models.types import Money
-from . import ledger
-
-ZERO = Decimal("0.00")
+from .money import cents
+from .paging import Page, paginate
 
 
 @dataclass(frozen=True)
@@ -31,15 +30,14 @@ def _usd():
 
 
 def _rows(session: Session, stmt) -> list[Total]:
-    return [Total(str(key), str(label), int(lines), Decimal(usd).quantize(ledger.CENT)
-                  if not isinstance(usd, Decimal) else usd)
+    return [Total(str(key), str(label), int(lines), cents(usd))
             for key, label, lines, usd in session.execute(stmt)]
 
 
 def grand_total(session: Session, deployment: Deployment) -> Total:
     lines, usd = session.execute(select(func.count(Cost.id), _usd())
                                  .where(Cost.deployment_id == deployment.id)).one()
-    return Total("all", "All lines", lines, Decimal(usd).quantize(ledger.CENT))
+    return Total("all", "All lines", lines, cents(usd))
 
 
 def by_category(session: Session, deployment: Deployment) -> list[Total]:
@@ -100,7 +98,7 @@ def by_state(session: Session, deployment: Deployment) -> list[Total]:
 
 
 def by_volunteer(session: Session, deployment: Deployment, *, page: int = 1,
-                 per_page: int = 50) -> ledger.Page:
+                 per_page: int = 50) -> Page:
     """One page of volunteers, largest total first: items are (Total, email)."""
     stmt = (select(Volunteer.id, User.full_name, func.count(Cost.id), _usd(), User.email)
             .join(Volunteer, Volunteer.id == Cost.volunteer_id)
@@ -108,8 +106,8 @@ def by_volunteer(session: Session, deployment: Deployment, *, page: int = 1,
             .where(Cost.deployment_id == deployment.id)
             .group_by(Volunteer.id, User.full_name, User.email)
             .order_by(_usd().desc(), User.full_name, Volunteer.id))
-    found = ledger.paginate(session, stmt, page, per_page)
-    found.items = [(Total(str(vid), name, lines, Decimal(usd).quantize(ledger.CENT)), email)
+    found = paginate(session, stmt, page, per_page)
+    found.items = [(Total(str(vid), name, lines, cents(usd)), email)
                    for vid, name, lines, usd, email in found.items]
     return found
 

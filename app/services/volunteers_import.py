@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from ..models import (ACTIVE_SIGNUP_STATUSES, Affiliation, Citizenship, Deployment, LeaveType,
                       Role, Signup, SignupRole, SignupStatus, User)
-from . import accounts, audit, csv_import, signups, spots
+from . import accounts, audit, choices, csv_import, signups, spots
 from .csv_import import Row, limited, parse_date
 from .errors import DomainError
 from .validation import country_code, normalise_email
@@ -47,14 +47,8 @@ class VolunteersImport:
                 + (", ".join(parts) or "none"))
 
 
-def _enum(enum_cls, what):
-    def parse(raw: str):
-        try:
-            return enum_cls(raw.strip())
-        except ValueError:
-            allowed = ", ".join(m.value for m in enum_cls)
-            raise ValueError(f"{raw!r} is not a {what} (one of {allowed}).") from None
-    return parse
+def _enum(enum_cls, field: str, what: str):
+    return lambda raw: choices.parse(enum_cls, raw, field=field, what=what)
 
 
 def _check_rows(session: Session, deployment: Deployment, parsed) -> list[dict]:
@@ -64,14 +58,14 @@ def _check_rows(session: Session, deployment: Deployment, parsed) -> list[dict]:
         cell = {
             "full_name": row.take("full_name", limited(200), what="the person's name"),
             "email": row.take("email", normalise_email, what="an email address"),
-            "citizenship": row.take("citizenship", _enum(Citizenship, "citizenship"),
+            "citizenship": row.take("citizenship", _enum(Citizenship, "citizenship", "citizenship"),
                                     what="US_CITIZEN, LPR or FOREIGN_NATIONAL"),
             "country": row.take("country", country_code, what="a two-letter country code"),
             "home_organisation": row.take("home_organisation", limited(200), required=False,
                                           default=""),
-            "affiliation": row.take("affiliation", _enum(Affiliation, "affiliation"),
+            "affiliation": row.take("affiliation", _enum(Affiliation, "affiliation", "affiliation"),
                                     required=False),
-            "leave_type": row.take("leave_type", _enum(LeaveType, "leave type"), required=False),
+            "leave_type": row.take("leave_type", _enum(LeaveType, "leave_type", "leave type"), required=False),
             "override": row.take("role_override_reason", limited(2000), required=False),
         }
         state = row.get("state").upper()
@@ -81,7 +75,7 @@ def _check_rows(session: Session, deployment: Deployment, parsed) -> list[dict]:
             if placement is None:
                 row.error("state", f"{row.get('state')!r} is not a state of this deployment "
                                    f"(it has: {', '.join(placements) or 'none'}).")
-            cell["role"] = row.take("role", _enum(SignupRole, "role"), required=False,
+            cell["role"] = row.take("role", _enum(SignupRole, "role", "role"), required=False,
                                     default=SignupRole.CANVASSER)
             cell["arrive_on"] = row.take("arrive_on", parse_date, required=False)
             cell["depart_on"] = row.take("depart_on", parse_date, required=False)

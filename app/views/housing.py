@@ -14,7 +14,7 @@ from ..models import Role
 from ..security import gate
 from .common import show_error
 from ..forms.ledger import set_payer_choices
-from ..services import deployments, housing, ledger
+from ..services import deployments, housing, housing_reads, ledger, paging
 from ..services.errors import DomainError
 from ..services.validation import US_STATES
 
@@ -43,8 +43,8 @@ def _date_arg(name: str) -> date | None:
 @bp.get("/")
 def board(slug: str):
     deployment = deployments.get_deployment(db.session, slug)
-    grid = housing.board(db.session, deployment, state=_state_arg(), start=_date_arg("from"),
-                         page=ledger.page_number(request.args.get("page")))
+    grid = housing_reads.board(db.session, deployment, state=_state_arg(), start=_date_arg("from"),
+                         page=paging.page_number(request.args.get("page")))
     return render_template("housing/board.html", deployment=deployment, board=grid)
 
 
@@ -52,9 +52,9 @@ def board(slug: str):
 def roster(slug: str):
     deployment = deployments.get_deployment(db.session, slug)
     unhoused = request.args.get("unhoused") == "1"
-    found = housing.roster_page(db.session, deployment, state=_state_arg(),
+    found = housing_reads.roster_page(db.session, deployment, state=_state_arg(),
                                 unhoused_only=unhoused,
-                                page=ledger.page_number(request.args.get("page")))
+                                page=paging.page_number(request.args.get("page")))
     states = [p.state_code for p in deployment.placements]
     return render_template("housing/roster.html", deployment=deployment, roster=found,
                            states=states, state=_state_arg(), unhoused=unhoused)
@@ -87,7 +87,7 @@ def new_accommodation(slug: str):
 @bp.route("/accommodations/<int:accommodation_id>", methods=["GET", "POST"])
 def edit_accommodation(slug: str, accommodation_id: int):
     deployment = deployments.get_deployment(db.session, slug)
-    place = housing.get_accommodation(db.session, deployment, accommodation_id)
+    place = housing_reads.get_accommodation(db.session, deployment, accommodation_id)
     form = AccommodationForm(obj=place if request.method == "GET" else None)
     _payer_choices(form, deployment)
     if request.method == "GET":
@@ -106,7 +106,7 @@ def edit_accommodation(slug: str, accommodation_id: int):
             flash(f"{place.name} saved; its stays' cost lines follow.", "success")
             return redirect(url_for("housing.edit_accommodation", slug=slug,
                                     accommodation_id=place.id))
-    stays = housing.stays_in(db.session, place)
+    stays = housing_reads.stays_in(db.session, place)
     return render_template("housing/accommodation_form.html", deployment=deployment, form=form,
                            accommodation=place, stays=stays), 422 if form.errors else 200
 
@@ -114,20 +114,20 @@ def edit_accommodation(slug: str, accommodation_id: int):
 def _place_choices(form_field, deployment) -> None:
     form_field.choices = [SelectChoice("", "— choose —")] + [
         SelectChoice(str(a.id), f"{a.state_code} · {a.name} ({a.beds} beds)")
-        for a in housing.accommodations_for(db.session, deployment)]
+        for a in housing_reads.accommodations_for(db.session, deployment)]
 
 
 @bp.route("/signups/<int:signup_id>/stays/new", methods=["GET", "POST"])
 def new_stay(slug: str, signup_id: int):
     deployment = deployments.get_deployment(db.session, slug)
-    signup = housing.signup_in(db.session, deployment, signup_id)
+    signup = housing_reads.signup_in(db.session, deployment, signup_id)
     form = StayForm()
     _place_choices(form.accommodation_id, deployment)
     if request.method == "GET":
         form.check_in.data, form.check_out.data = signup.arrive_on, signup.depart_on
     if form.validate_on_submit():
         try:
-            place = housing.get_accommodation(db.session, deployment, form.accommodation_id.data)
+            place = housing_reads.get_accommodation(db.session, deployment, form.accommodation_id.data)
             stay = housing.assign_stay(db.session, signup=signup, accommodation=place,
                                        check_in=form.check_in.data,
                                        check_out=form.check_out.data, actor=current_user)
@@ -139,7 +139,7 @@ def new_stay(slug: str, signup_id: int):
                   f"{stay.check_in.isoformat()} to {stay.check_out.isoformat()}.", "success")
             return redirect(url_for("housing.roster", slug=slug, state=signup.placement.state_code))
     return render_template("housing/stay_new.html", deployment=deployment, signup=signup,
-                           stays=housing.stays_of(db.session, signup), form=form), \
+                           stays=housing_reads.stays_of(db.session, signup), form=form), \
         422 if form.errors else 200
 
 
@@ -151,7 +151,7 @@ def _stay_page(deployment, stay, *, move=None, split=None, end=None, status=200)
         _place_choices(field, deployment)
     for field in (move.accommodation_id, split.accommodation_id):
         field.data = field.data or str(stay.accommodation_id)
-    line = housing.stay_cost_line(db.session, stay)
+    line = housing_reads.stay_cost_line(db.session, stay)
     return render_template("housing/stay.html", deployment=deployment, stay=stay, line=line,
                            move=move, split=split, end=end, remove=ConfirmForm()), status
 
@@ -159,7 +159,7 @@ def _stay_page(deployment, stay, *, move=None, split=None, end=None, status=200)
 @bp.get("/stays/<int:stay_id>")
 def edit_stay(slug: str, stay_id: int):
     deployment = deployments.get_deployment(db.session, slug)
-    return _stay_page(deployment, housing.get_stay(db.session, deployment, stay_id))
+    return _stay_page(deployment, housing_reads.get_stay(db.session, deployment, stay_id))
 
 
 def _back_to_stay(slug: str, stay_id: int):
@@ -169,12 +169,12 @@ def _back_to_stay(slug: str, stay_id: int):
 @bp.post("/stays/<int:stay_id>/move")
 def move_stay(slug: str, stay_id: int):
     deployment = deployments.get_deployment(db.session, slug)
-    stay = housing.get_stay(db.session, deployment, stay_id)
+    stay = housing_reads.get_stay(db.session, deployment, stay_id)
     form = MoveStayForm(prefix="move")
     _place_choices(form.accommodation_id, deployment)
     if form.validate_on_submit():
         try:
-            place = housing.get_accommodation(db.session, deployment, form.accommodation_id.data)
+            place = housing_reads.get_accommodation(db.session, deployment, form.accommodation_id.data)
             housing.move_stay(db.session, stay, accommodation=place, check_in=form.check_in.data,
                               check_out=form.check_out.data, actor=current_user)
         except DomainError as exc:
@@ -184,19 +184,19 @@ def move_stay(slug: str, stay_id: int):
             flash(f"Stay moved to {place.name}, {stay.check_in.isoformat()} to "
                   f"{stay.check_out.isoformat()}.", "success")
             return _back_to_stay(slug, stay.id)
-    stay = housing.get_stay(db.session, deployment, stay_id)  # re-read after a rollback
+    stay = housing_reads.get_stay(db.session, deployment, stay_id)  # re-read after a rollback
     return _stay_page(deployment, stay, move=form, status=422)
 
 
 @bp.post("/stays/<int:stay_id>/split")
 def split_stay(slug: str, stay_id: int):
     deployment = deployments.get_deployment(db.session, slug)
-    stay = housing.get_stay(db.session, deployment, stay_id)
+    stay = housing_reads.get_stay(db.session, deployment, stay_id)
     form = SplitStayForm(prefix="split")
     _place_choices(form.accommodation_id, deployment)
     if form.validate_on_submit():
         try:
-            place = housing.get_accommodation(db.session, deployment, form.accommodation_id.data)
+            place = housing_reads.get_accommodation(db.session, deployment, form.accommodation_id.data)
             second = housing.split_stay(db.session, stay, on=form.on.data, accommodation=place,
                                         actor=current_user)
         except DomainError as exc:
@@ -205,14 +205,14 @@ def split_stay(slug: str, stay_id: int):
             db.session.commit()
             flash(f"Stay split: from {second.check_in.isoformat()} at {place.name}.", "success")
             return _back_to_stay(slug, second.id)
-    stay = housing.get_stay(db.session, deployment, stay_id)
+    stay = housing_reads.get_stay(db.session, deployment, stay_id)
     return _stay_page(deployment, stay, split=form, status=422)
 
 
 @bp.post("/stays/<int:stay_id>/end")
 def end_stay(slug: str, stay_id: int):
     deployment = deployments.get_deployment(db.session, slug)
-    stay = housing.get_stay(db.session, deployment, stay_id)
+    stay = housing_reads.get_stay(db.session, deployment, stay_id)
     form = EndStayForm(prefix="end")
     if form.validate_on_submit():
         try:
@@ -224,14 +224,14 @@ def end_stay(slug: str, stay_id: int):
             db.session.commit()
             flash(f"Stay now ends on {stay.check_out.isoformat()}.", "success")
             return _back_to_stay(slug, stay.id)
-    stay = housing.get_stay(db.session, deployment, stay_id)
+    stay = housing_reads.get_stay(db.session, deployment, stay_id)
     return _stay_page(deployment, stay, end=form, status=422)
 
 
 @bp.post("/stays/<int:stay_id>/remove")
 def remove_stay(slug: str, stay_id: int):
     deployment = deployments.get_deployment(db.session, slug)
-    stay = housing.get_stay(db.session, deployment, stay_id)
+    stay = housing_reads.get_stay(db.session, deployment, stay_id)
     state = stay.signup.placement.state_code
     if not ConfirmForm().validate_on_submit():
         flash("The form expired; try again.", "error")

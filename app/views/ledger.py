@@ -17,7 +17,7 @@ from ..security import gate
 from .common import show_error
 from ..forms.ledger import set_payer_choices
 from ..services import (compliance, costs_import, csv_import, deployments, exports, ledger,
-                        totals)
+                        paging, totals)
 from ..services.errors import DomainError, NotFound
 
 bp = Blueprint("ledger", __name__, url_prefix="/organiser/deployments/<slug>/ledger")
@@ -49,7 +49,7 @@ def costs(slug: str):
         if volunteer is None:
             raise NotFound("No such volunteer.")
     found = ledger.ledger_page(db.session, deployment,
-                               page=ledger.page_number(request.args.get("page")),
+                               page=paging.page_number(request.args.get("page")),
                                category=CostCategory(category) if category else None,
                                payer_id=payer.id if payer else None,
                                volunteer_id=volunteer.id if volunteer else None)
@@ -72,30 +72,6 @@ def _cost_fields(form, deployment) -> dict:
                 **{name: getattr(form, name).data for name in _COST_DETAILS})
 
 
-def _entry_warnings(deployment, fields: dict) -> list:
-    """What the compliance rules would record for this line (potential prohibitions and
-    compensation), to show before saving. A missing exchange rate is left to the save."""
-    amount = ledger.parse_amount(fields["amount"])
-    usd = fields["amount_usd"]
-    if not usd:
-        currency = (fields["currency"] or "").strip().upper()
-        if currency != "USD":
-            try:
-                rate = ledger.rate_for(db.session, currency, fields["incurred_on"])
-            except DomainError:
-                return []
-            usd = (amount * rate.usd_per_unit).quantize(ledger.CENT)
-        else:
-            usd = amount
-    arranged = ledger.get_payer(db.session, deployment, fields["arranged_by_id"]) \
-        if fields.get("arranged_by_id") else None
-    return compliance.entry_warnings(compliance.preview_cost_findings(
-        db.session, deployment=deployment, volunteer=fields["volunteer"],
-        category=fields["category"], amount_usd=usd, payer=fields["payer"], arranged_by=arranged,
-        in_residence=bool(fields.get("in_residence")), incurred_on=fields["incurred_on"],
-        description=fields.get("description") or "", reimbursed=bool(fields.get("reimbursed"))))
-
-
 def _cost_form_page(deployment, form, line, status, warnings=(), **extra):
     if not warnings:
         del form.save_anyway
@@ -114,7 +90,7 @@ def new_cost(slug: str):
     if form.validate_on_submit():
         try:
             fields = _cost_fields(form, deployment)
-            warnings = _entry_warnings(deployment, fields)
+            warnings = compliance.cost_entry_warnings(db.session, deployment=deployment, **fields)
             if warnings and not form.save_anyway.data:
                 return _cost_form_page(deployment, form, None, 200, warnings)
             line = ledger.record_cost(db.session, deployment=deployment, actor=current_user,
@@ -149,7 +125,8 @@ def edit_cost(slug: str, cost_id: int):
         try:
             fields = _cost_fields(form, deployment)
             if line.origin.value != "stay":
-                warnings = _entry_warnings(deployment, fields)
+                warnings = compliance.cost_entry_warnings(db.session, deployment=deployment,
+                                                          **fields)
             if warnings and not form.save_anyway.data:
                 return _cost_form_page(deployment, form, line, 200, warnings,
                                        delete_form=ConfirmForm())
@@ -249,7 +226,7 @@ def rates(slug: str):
             flash(f"1 {rate.currency} = {rate.usd_per_unit} USD on "
                   f"{rate.rate_on.isoformat()} recorded.", "success")
             return redirect(url_for("ledger.rates", slug=slug))
-    found = ledger.rates_page(db.session, page=ledger.page_number(request.args.get("page")))
+    found = ledger.rates_page(db.session, page=paging.page_number(request.args.get("page")))
     return render_template("ledger/rates.html", deployment=deployment, form=form,
                            rates=found), 422 if form.errors else 200
 
@@ -259,7 +236,7 @@ def rates(slug: str):
 def totals_page(slug: str):
     deployment = deployments.get_deployment(db.session, slug)
     sums = totals.all_totals(db.session, deployment,
-                             page=ledger.page_number(request.args.get("page")))
+                             page=paging.page_number(request.args.get("page")))
     return render_template("ledger/totals.html", deployment=deployment, **sums)
 
 

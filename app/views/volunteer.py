@@ -10,7 +10,7 @@ from ..forms.signups import ClaimForm, DeclarationForm
 from ..models import Placement, Role, Signup, SignupStatus
 from .common import show_error
 from ..security import gate, safe_next
-from ..services import deployments, housing, signups, spots
+from ..services import deployments, housing_reads, signups, spots
 from ..services.errors import DomainError
 
 bp = Blueprint("volunteer", __name__, url_prefix="/me")
@@ -32,7 +32,7 @@ def home():
                  if s.status is SignupStatus.WAITLISTED}
     return render_template("volunteer/home.html", volunteer=volunteer, signups=mine,
                            positions=positions, form=ConfirmForm(),
-                           stays=housing.my_stays(db.session, volunteer))
+                           stays=housing_reads.my_stays(db.session, volunteer))
 
 
 @bp.route("/declaration", methods=["GET", "POST"])

@@ -10,13 +10,14 @@ This module also answers "what WOULD this produce?" for forms, before anything i
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 
 from sqlalchemy.orm import Session, object_session
 
 from ...models import (CostCategory, Deployment, FindingCode, Payer, PayerKind, SignupRole,
                        Volunteer)
+from .. import choices, ledger, money
 from ..errors import ValidationFailed
+from ..validation import currency_code
 from . import sync
 from .engine import LineFacts, RoleFacts, classify_lines, classify_role
 from .rules import default_rule_set
@@ -31,28 +32,6 @@ WARNING_CODES = frozenset({FindingCode.PROHIBITED_FOREIGN_INKIND.value,
 Preview = tuple[str, str, str, str]  # (code, rule id, reason, citation)
 
 
-def _enum(enum_cls, raw, field: str, what: str):
-    if isinstance(raw, enum_cls):
-        return raw
-    try:
-        return enum_cls(str(raw or "").strip())
-    except ValueError:
-        raise ValidationFailed(f"{raw!r} is not a {what}; use one of "
-                               f"{', '.join(m.value for m in enum_cls)}.", field=field) from None
-
-
-def _amount(raw) -> Decimal:
-    try:
-        value = raw if isinstance(raw, Decimal) else Decimal(str(raw).strip())
-    except Exception:  # noqa: BLE001 — any unparsable input is the same mistake
-        raise ValidationFailed(f"{raw!r} is not an amount in US dollars.",
-                               field="amount_usd") from None
-    if isinstance(raw, float) or not value.is_finite() or value < 0:
-        raise ValidationFailed("The US dollar amount must be an exact, non-negative decimal.",
-                               field="amount_usd")
-    return value.quantize(Decimal("0.01"))
-
-
 def preview_cost_findings(session: Session, *, deployment: Deployment, volunteer: Volunteer,
                           category, amount_usd, payer: Payer, arranged_by: Payer | None = None,
                           in_residence: bool = False, incurred_on: date,
@@ -62,8 +41,9 @@ def preview_cost_findings(session: Session, *, deployment: Deployment, volunteer
 
     :raises ValidationFailed: an unknown category or payer kind, a bad amount or date
     """
-    category = _enum(CostCategory, category, "category", "cost category")
-    kind = _enum(PayerKind, getattr(payer, "kind", None), "payer_id", "payer kind")
+    category = choices.parse(CostCategory, category, field="category", what="cost category")
+    kind = choices.parse(PayerKind, getattr(payer, "kind", None), field="payer_id",
+                         what="payer kind")
     if not isinstance(incurred_on, date):
         raise ValidationFailed("Give the date of the cost.", field="incurred_on")
     rs = active_rule_set(session)
@@ -73,7 +53,8 @@ def preview_cost_findings(session: Session, *, deployment: Deployment, volunteer
         election_key=sync._election_key(deployment.id, deployment.election_code),
         citizenship=sync._value(volunteer.citizenship),
         leave_type=sync._value(volunteer.leave_type),
-        category=category.value, description=description or "", amount_usd=_amount(amount_usd),
+        category=category.value, description=description or "",
+        amount_usd=money.parse_amount(amount_usd, field="amount_usd"),
         incurred_on=incurred_on, payer_id=getattr(payer, "id", None), payer_kind=kind.value,
         payer_name=getattr(payer, "name", "") or "",
         organisation_type=sync._value(getattr(payer, "organisation_type", None)),
@@ -92,7 +73,7 @@ def preview_role_findings(volunteer: Volunteer, role) -> list[Preview]:
 
     :raises ValidationFailed: an unknown role
     """
-    role = _enum(SignupRole, role, "role", "role")
+    role = choices.parse(SignupRole, role, field="role", what="role")
     session = object_session(volunteer)
     rs = active_rule_set(session) if session is not None else default_rule_set()
     outcomes = classify_role(rs, RoleFacts(None, volunteer.id,
@@ -105,4 +86,35 @@ def entry_warnings(previews: list[Preview]) -> list[Preview]:
     return [item for item in previews if item[0] in WARNING_CODES]
 
 
-__all__ = ["WARNING_CODES", "entry_warnings", "preview_cost_findings", "preview_role_findings"]
+def cost_entry_warnings(session: Session, *, deployment: Deployment, volunteer: Volunteer,
+                        category, amount, currency: str, incurred_on: date, payer: Payer,
+                        amount_usd=None, **details) -> list[Preview]:
+    """What saving this cost line as typed (``ledger.record_cost``'s arguments) WOULD record
+    that a form must warn about.
+
+    The line is converted to US dollars as saving it would; a line that cannot be converted
+    yet (no rate for its date) has nothing to warn about here — saving it reports the rate.
+
+    :raises ValidationFailed, NotFound: input that saving would refuse too
+    """
+    amount = money.parse_amount(amount)
+    currency = currency_code(currency)
+    if not isinstance(incurred_on, date):
+        raise ValidationFailed("Give the date of the cost.", field="incurred_on")
+    arranged_by = ledger.get_payer(session, deployment, details["arranged_by_id"]) \
+        if details.get("arranged_by_id") else None
+    try:
+        usd = money.to_usd(money.RateTable.load(session, {currency}), amount, currency,
+                           incurred_on, amount_usd)
+    except money.MissingRate:
+        return []
+    return entry_warnings(preview_cost_findings(
+        session, deployment=deployment, volunteer=volunteer, category=category,
+        amount_usd=usd.usd, payer=payer, arranged_by=arranged_by,
+        in_residence=bool(details.get("in_residence")), incurred_on=incurred_on,
+        description=details.get("description") or "",
+        reimbursed=bool(details.get("reimbursed"))))
+
+
+__all__ = ["WARNING_CODES", "cost_entry_warnings", "entry_warnings", "preview_cost_findings",
+           "preview_role_findings"]

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, aliased
 
 from ...models import (Deployment, Finding, FindingCode, FindingReview, ReviewAction, Role,
                        User, Volunteer)
-from .. import audit
+from .. import audit, choices
 from ..errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from .sync import flush_pending
 
@@ -202,10 +202,7 @@ def review_finding(session: Session, *, deployment: Deployment, finding_id, acti
     if not finding.is_current:
         raise Conflict("This finding no longer applies (the facts changed); there is nothing "
                        "to review.")
-    try:
-        action = action if isinstance(action, ReviewAction) else ReviewAction(action)
-    except ValueError:
-        raise ValidationFailed("Choose acknowledge, clear or escalate.", field="action") from None
+    action = choices.parse(ReviewAction, action, field="action", what="review decision")
     reason = (reason or "").strip()
     if action is not ReviewAction.ACKNOWLEDGE and not reason:
         raise ValidationFailed(f"Write why you {action.value} this finding; the reason is kept "

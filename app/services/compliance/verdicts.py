@@ -70,13 +70,6 @@ def briefs_by_volunteer(session: Session, deployment: Deployment) -> dict[int, l
     return found
 
 
-def verdicts_for_deployment(session: Session, rs: RuleSet, deployment: Deployment,
-                            volunteer_ids) -> dict[int, Verdict]:
-    """Verdicts of the given volunteers in ``deployment`` (no findings: nothing received)."""
-    briefs = briefs_by_volunteer(session, deployment)
-    return {vid: verdict_for(rs, briefs.get(vid, [])) for vid in volunteer_ids}
-
-
 def volunteer_verdicts(session: Session, rs: RuleSet, deployment: Deployment) -> list[dict]:
     """Everyone with a sign-up or a cost line in the deployment, with their verdict and codes,
     highest verdict first."""

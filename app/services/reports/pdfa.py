@@ -17,36 +17,14 @@ from datetime import datetime
 
 import pikepdf
 
+from ..csv_import import safe_cell
+
 LEDGER_NAME = "disclosure-ledger.csv"
 JSON_NAME = "disclosure.json"
 LEDGER_COLUMNS = ["cost_id", "incurred_on", "volunteer_email", "volunteer_name", "citizenship",
                   "state", "category", "description", "amount", "currency", "amount_usd",
                   "payer_name", "payer_kind", "arranged_by_name", "codes", "rule_ids",
                   "severity"]
-#: A spreadsheet would run a cell starting with one of these as a formula.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, (list, tuple)):
-        return ";".join(str(v) for v in value)
-    text = str(value)
-    # Neutralise formulas in names and descriptions (the JSON keeps the exact text).
-    if text.startswith(_FORMULA_START) and not _is_number(text):
-        return "'" + text
-    return text
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
 class _Deflated:
     """Collects text compressed as it is written: a 50,000-line disclosure's JSON is never
     held uncompressed in memory (nor is its CSV)."""
@@ -87,7 +65,7 @@ def _ledger_into(disclosure: dict, sink) -> None:
     writer = csv.writer(sink, lineterminator="\r\n")
     writer.writerow(LEDGER_COLUMNS)
     for item in disclosure.get("items") or []:
-        writer.writerow([_cell(item.get(column)) for column in LEDGER_COLUMNS])
+        writer.writerow([safe_cell(item.get(column)) for column in LEDGER_COLUMNS])
 
 
 def _json_into(disclosure: dict, sink) -> None:
