@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, abort, jsonify, redirect, request, url_for
+from flask import (Blueprint, Flask, abort, has_request_context, jsonify, redirect, request,
+                   url_for)
 from flask_login import current_user
 
 from .extensions import db, login_manager
@@ -23,6 +24,12 @@ def init_login(app: Flask) -> None:
     def _attribute_changes_to_user():
         if current_user.is_authenticated:
             audit.act_as(db.session, current_user)
+
+    @app.context_processor
+    def _permissions():
+        # Templates show buttons and forms only to those who may use them (read-only roles
+        # see the same pages without them).
+        return {"can_change": can_change()}
 
 
 @login_manager.user_loader
@@ -45,13 +52,25 @@ def _unauthorized():
 
 
 _READS = ("GET", "HEAD", "OPTIONS")
+#: Blueprint name → the roles its gate lets change things.
+_CHANGERS: dict[str, tuple[Role, ...]] = {}
+
+
+def can_change() -> bool:
+    """May the current user change things in the current blueprint (per its gate)?"""
+    if not has_request_context() or not current_user.is_authenticated:
+        return False
+    return current_user.role in _CHANGERS.get(request.blueprint or "", ())
 
 
 def gate(bp: Blueprint, *roles: Role, read_only: tuple[Role, ...] = ()) -> None:
     """Let only logged-in users with one of ``roles`` into every route of ``bp``.
 
     ``read_only`` roles (the auditor, typically) may also GET, but never change anything.
+    Templates read ``can_change``: True for ``roles``, False for a read-only visitor.
     """
+    _CHANGERS[bp.name] = roles
+
     @bp.before_request
     def _require_role():
         if not current_user.is_authenticated:

@@ -62,16 +62,16 @@ def test_changed_facts_send_a_reviewed_finding_back_to_the_queue(scene):
     review.review_finding(db.session, deployment=dep, finding_id=target.id, action="acknowledge",
                           reason="", actor=auditor)
     db.session.commit()
-    still_open = {row.finding.id for row in review.queue(db.session, dep, QueueFilters()).rows}
+    still_open = {row.finding.id for row in review.queue(db.session, dep, QueueFilters()).items}
     assert target.id not in still_open
     flight.amount = flight.amount_usd = Decimal("350.00")
     db.session.commit()
     db.session.refresh(target)
     assert review.review_state(target)[0] == "facts_changed"
     queue = review.queue(db.session, dep, QueueFilters(status="facts_changed"))
-    assert [row.finding.id for row in queue.rows] == [target.id]
+    assert [row.finding.id for row in queue.items] == [target.id]
     assert target.id in {row.finding.id for row in review.queue(db.session, dep,
-                                                                QueueFilters()).rows}
+                                                                QueueFilters()).items}
     # The same facts again: the review stands again.
     flight.amount = flight.amount_usd = Decimal("300.00")
     db.session.commit()
@@ -132,26 +132,26 @@ def test_a_finding_that_no_longer_applies_cannot_be_reviewed(scene):
 def test_the_queue_filters_and_sorts(scene):
     dep, _person, stipend, flight, auditor = scene
     everything = review.queue(db.session, dep, QueueFilters(status="all"))
-    severities = [row.finding.severity for row in everything.rows]
+    severities = [row.finding.severity for row in everything.items]
     assert severities == sorted(severities, reverse=True) and everything.total == 3
     only = review.queue(db.session, dep, QueueFilters(code="PROHIBITED_FOREIGN_INKIND"))
-    assert [row.finding.cost_id for row in only.rows] == [stipend.id]
+    assert [row.finding.cost_id for row in only.items] == [stipend.id]
     assert review.queue(db.session, dep, QueueFilters(state="PA", status="all")).total == 0
     assert review.queue(db.session, dep, QueueFilters(state="NC", status="all")).total == 3
     assert {row.finding.payer_kind for row in review.queue(
-        db.session, dep, QueueFilters(payer_kind="SELF", status="all")).rows} == {"SELF"}
+        db.session, dep, QueueFilters(payer_kind="SELF", status="all")).items} == {"SELF"}
     assert all(row.finding.severity >= 8 for row in review.queue(
-        db.session, dep, QueueFilters(min_severity=8, status="all")).rows)
+        db.session, dep, QueueFilters(min_severity=8, status="all")).items)
     target = finding(cost_id=flight.id, is_current=True)
     review.review_finding(db.session, deployment=dep, finding_id=target.id, action="clear",
                           reason="Own flight, under the exemption.", actor=auditor)
     db.session.commit()
     cleared = review.queue(db.session, dep, QueueFilters(status="clear"))
-    assert [(row.finding.id, row.status) for row in cleared.rows] == [(target.id, "clear")]
+    assert [(row.finding.id, row.status) for row in cleared.items] == [(target.id, "clear")]
     assert review.queue(db.session, dep, QueueFilters(status="open")).total == 2
     for sort in review.SORTS:
         assert review.queue(db.session, dep, QueueFilters(sort=sort, status="all")).total == 3
-    by_amount = review.queue(db.session, dep, QueueFilters(sort="amount", status="all")).rows
+    by_amount = review.queue(db.session, dep, QueueFilters(sort="amount", status="all")).items
     assert by_amount[0].finding.amount_usd == Decimal("500.00")
 
 

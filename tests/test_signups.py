@@ -154,6 +154,35 @@ def test_expiry_happens_when_the_placement_is_next_read(client):
     assert "offer_expired" in _kinds(offered.volunteer)
 
 
+def test_a_reader_settles_overdue_offers_in_a_transaction_of_its_own():
+    """Reading a deployment passes on the spots of offers that ran out, committed on its own
+    connection: the reader's transaction stays a read (a GET needs no commit), and rolling it
+    back does not undo the settlement. The audit chain names the reader, as before."""
+    from app.services import audit
+    dep = b.deployment(spots={"NC": 1})
+    first = b.claim(dep, b.volunteer()).signup
+    offered = b.claim(dep, b.volunteer()).signup
+    nxt = b.claim(dep, b.volunteer()).signup
+    reader = b.organiser(email="reader@example.org")
+    signups.withdraw(db.session, first, actor=None)
+    db.session.commit()
+    _expire(offered)
+    ids = offered.id, nxt.id
+    audit.act_as(db.session, reader)
+    deployments.get_current(db.session, dep.slug)
+    assert not (db.session.new or db.session.dirty or db.session.deleted)
+    db.session.rollback()
+    statuses = dict(db.session.execute(select(Signup.id, Signup.status)
+                                       .where(Signup.id.in_(ids))).all())
+    assert statuses == {ids[0]: SignupStatus.EXPIRED, ids[1]: SignupStatus.OFFERED}
+    expired = db.session.scalar(select(AuditEvent).where(
+        AuditEvent.entity_type == "signups", AuditEvent.entity_id == str(ids[0]),
+        AuditEvent.action == "update").order_by(AuditEvent.seq.desc()).limit(1))
+    assert expired.actor_label == "reader@example.org"
+    assert deployments.get_current(db.session, dep.slug) and \
+        spots.has_overdue_offers(db.session, dep.id) is False
+
+
 def test_expiry_also_runs_from_the_jobs_command(app, runner):
     dep = b.deployment(spots={"NC": 1})
     first = b.claim(dep, b.volunteer()).signup

@@ -71,6 +71,7 @@ class Finding(db.Model):
 
     reviews: Mapped[list[FindingReview]] = relationship(
         back_populates="finding", order_by="FindingReview.created_at")
+    volunteer: Mapped["Volunteer"] = relationship()  # noqa: F821
 
 
 class FindingReview(db.Model):

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session, joinedload
 from ..models import ApiToken, Role, User, Volunteer
 from ..models.accounts import new_session_nonce
 from ..models.types import utcnow
-from . import audit
-from .errors import EmailTaken, NotFound, ValidationFailed
+from . import audit, choices
+from .errors import EmailTaken, NotFound, PermissionDenied, ValidationFailed
 from .validation import normalise_email
 
 TOKEN_PREFIX = "tl_"
@@ -49,6 +49,19 @@ def hash_password(password: str) -> str:
 
 def find_user(session: Session, email: str) -> User | None:
     return session.scalar(select(User).where(User.email == email.strip().lower()))
+
+
+def get_user_by_id(session: Session, user_id: int) -> User:
+    """:raises NotFound: no such account"""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such user.")
+    return user
+
+
+def all_users(session: Session) -> list[User]:
+    """Every account, by role and email (the administrators' list)."""
+    return list(session.scalars(select(User).order_by(User.role, User.email)))
 
 
 def get_user(session: Session, email: str) -> User:
@@ -140,9 +153,17 @@ def set_password(session: Session, user: User, password: str, *, actor: User | N
     session.flush()
 
 
-def set_role(session: Session, user: User, role: Role, *, actor: User) -> None:
-    """Change a user's role. A volunteer profile is created when first needed."""
+def set_role(session: Session, user: User, role, *, actor: User | None) -> None:
+    """Change a user's role. A volunteer profile is created when first needed.
+
+    :raises PermissionDenied: an administrator changing their own role (another one must:
+        the last administrator cannot lock everyone out)
+    :raises ValidationFailed: not a role
+    """
     audit.act_as(session, actor)
+    role = choices.parse(Role, role, field="role", what="role")
+    if actor is not None and actor.id == user.id:
+        raise PermissionDenied("You cannot change your own role; ask another administrator.")
     user.role = role
     if role is Role.VOLUNTEER and user.volunteer is None:
         session.add(Volunteer(user=user))

@@ -40,6 +40,11 @@ def act_as(session: Session, actor) -> None:
     session.info[_ACTOR] = SYSTEM_ACTOR if actor is None else (actor.id, actor.email)
 
 
+def act_as_same(session: Session, other: Session) -> None:
+    """Attribute ``session``'s changes to whoever ``other``'s are attributed to."""
+    session.info[_ACTOR] = other.info.get(_ACTOR, SYSTEM_ACTOR)
+
+
 def record(session: Session, action: str, entity_type: str, entity_id, data: dict | None = None):
     """Add an explicit event (e.g. ``signup.claimed``) to the current transaction."""
     _pending(session).append(_event(session, action, entity_type, entity_id, data or {}))
@@ -230,6 +235,11 @@ def _walk(session: Session, events) -> ChainCheck:
                           f"the chain ends at event {count} but its head says event {head.seq}: "
                           "events were deleted from the end")
     return ChainCheck(True, count, prev_hash)
+
+
+def latest_events(session: Session, limit: int = 50) -> list[AuditEvent]:
+    """The newest events, newest first."""
+    return list(session.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(limit)))
 
 
 def chain_head(session: Session) -> tuple[int, str]:

@@ -27,6 +27,23 @@ def get_deployment(session: Session, slug: str) -> Deployment:
     return deployment
 
 
+def get_current(session: Session, slug: str) -> Deployment:
+    """The deployment, with the spots of overdue waitlist offers passed on first (in a
+    transaction of their own: see ``spots.settle_overdue_offers_now``).
+
+    :raises NotFound: no deployment has that slug.
+    """
+    deployment = get_deployment(session, slug)
+    spots.settle_overdue_offers_now(session, deployment)
+    return deployment
+
+
+def all_deployments(session: Session) -> list[Deployment]:
+    """Every deployment, the latest first (organisers' and auditors' lists)."""
+    return list(session.scalars(select(Deployment).order_by(Deployment.starts_on.desc(),
+                                                            Deployment.name)))
+
+
 def open_deployments(session: Session) -> list[Deployment]:
     return list(session.scalars(select(Deployment)
                                 .where(Deployment.status == DeploymentStatus.OPEN)

@@ -23,7 +23,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from ..models import Deployment, Placement, Signup, SignupStatus
 from ..models.types import UTCDateTime, utcnow
-from . import housing, notifications
+from . import audit, housing, notifications
 
 
 # Plain SQL: this runs on every claim, and it changes nothing but the locks it takes.
@@ -142,8 +142,7 @@ def settle_overdue_offers(session: Session, deployment: Deployment,
                           now: datetime | None = None) -> int:
     """Expire overdue offers in ``deployment`` and pass their spots on. Flushes; caller commits.
 
-    Runs when a deployment's spots are next read or written, and from ``flask jobs run``, so
-    no cron job is needed.
+    ``flask jobs run`` calls this; pages and the API call ``settle_overdue_offers_now``.
     """
     now = now or utcnow()
     if not has_overdue_offers(session, deployment.id, now):
@@ -155,4 +154,25 @@ def settle_overdue_offers(session: Session, deployment: Deployment,
     for placement in lock_placements(session, placement_ids).values():
         expired += expire_offers(session, placement, now)
         offer_free_spots(session, placement, now)
+    return expired
+
+
+def settle_overdue_offers_now(session: Session, deployment: Deployment) -> int:
+    """Pass on the spots of overdue offers in a short transaction of its own, committed here.
+
+    Offers run out without a cron job: whoever reads a deployment next settles them. That is a
+    write, done as a job would do it — its own session and connection, the same actor in the
+    audit chain — so the reader's own transaction stays a read and a GET needs no commit.
+    Call it before the caller's session writes anything (on SQLite a second writer would wait
+    for the first). Returns how many offers expired.
+    """
+    if not has_overdue_offers(session, deployment.id):
+        return 0
+    with Session(bind=session.get_bind()) as own:
+        audit.act_as_same(own, session)
+        expired = settle_overdue_offers(own, own.get(Deployment, deployment.id))
+        own.commit()
+    for obj in list(session.identity_map.values()):  # what the reader loaded may have moved
+        if isinstance(obj, (Signup, Placement)) and obj.deployment_id == deployment.id:
+            session.expire(obj)
     return expired

@@ -48,14 +48,6 @@ def me():
     return jsonify(email=user.email, full_name=user.full_name, role=user.role.value)
 
 
-def _settled(slug: str):
-    """The deployment, with overdue offers passed on first (no cron job needed)."""
-    found = deployments.get_deployment(db.session, slug)
-    if spots.settle_overdue_offers(db.session, found):
-        db.session.commit()
-    return found
-
-
 def _json_body() -> dict:
     if not request.get_data():
         return {}
@@ -87,7 +79,7 @@ def _claim_json(signup, position=None) -> dict:
 
 
 def _my_claim(slug: str):
-    found = _settled(slug)
+    found = deployments.get_current(db.session, slug)
     signup = signups.active_signup(db.session, found, g.api_user.volunteer)
     if signup is None:
         raise signups.NoClaim("You have no active claim in this deployment.")
@@ -135,7 +127,7 @@ def accept_offer(slug: str):
 
 @bp.get("/deployments/<slug>")
 def deployment(slug: str):
-    found = _settled(slug)
+    found = deployments.get_current(db.session, slug)
     return jsonify(slug=found.slug, name=found.name, status=found.status.value,
                    requires_approval=found.requires_approval,
                    keeps_waitlist=found.keeps_waitlist,

@@ -10,9 +10,9 @@ from flask_login import current_user
 
 from ..extensions import db
 from ..forms.compliance import QueueFilterForm, ReviewForm
-from ..models import Placement, Role, Volunteer
+from ..models import Role
 from ..security import gate
-from ..services import compliance, deployments  # compliance keeps findings current on commit
+from ..services import deployments
 from ..services.compliance import fec, review
 from ..services.compliance import verdicts as verdicts_service
 from ..services.compliance.store import active_activation, active_rule_set
@@ -25,22 +25,12 @@ gate(bp, Role.AUDITOR, Role.ADMIN, read_only=(Role.ORGANISER,))
 _DONE = {"acknowledge": "acknowledged", "clear": "cleared", "escalate": "escalated"}
 
 
-def _can_review() -> bool:
-    return current_user.role in review.REVIEWERS
-
-
-def _states(deployment) -> list[str]:
-    return list(db.session.scalars(db.select(Placement.state_code)
-                                   .where(Placement.deployment_id == deployment.id)
-                                   .order_by(Placement.state_code)))
-
-
 @bp.get("/")
 def queue(slug: str):
     found = deployments.get_deployment(db.session, slug)
     filters = review.QueueFilters.from_args(request.args)
     form = QueueFilterForm(request.args, meta={"csrf": False})
-    form.set_states(_states(found))
+    form.set_states([p.state_code for p in found.placements])
     page = review.queue(db.session, found, filters)
     counts = review.counts_by_code(db.session, [found.id]).get(found.id)
     return render_template("compliance/queue.html", deployment=found, page=page,
@@ -51,17 +41,10 @@ def queue(slug: str):
 def _finding_page(found, finding, form, status: int = 200):
     state, latest = review.review_state(finding)
     rs = active_rule_set(db.session)
-    volunteer = db.session.get(Volunteer, finding.volunteer_id)
-    siblings = []
-    if finding.cost_id or finding.signup_id:
-        column = "cost_id" if finding.cost_id else "signup_id"
-        siblings = db.session.scalars(db.select(type(finding)).where(
-            getattr(type(finding), column) == getattr(finding, column),
-            type(finding).is_current.is_(True), type(finding).id != finding.id)).all()
     return render_template("compliance/finding.html", deployment=found, finding=finding,
                            rule=rs.by_id.get(finding.rule_id), rule_set=rs, state=state,
-                           latest=latest, volunteer=volunteer, siblings=siblings, form=form,
-                           can_review=_can_review()), status
+                           latest=latest, volunteer=finding.volunteer,
+                           siblings=review.siblings(db.session, finding), form=form), status
 
 
 @bp.get("/<int:finding_id>")
@@ -128,4 +111,4 @@ def fec_export(slug: str):
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
-__all__ = ["bp", "compliance"]
+__all__ = ["bp"]

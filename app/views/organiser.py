@@ -6,32 +6,25 @@ import os
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import case, func, select
-from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..forms import CapacityForm, ConfirmForm, DeploymentForm
 from ..forms.ledger import ImportForm
 from ..forms.signups import ApproveForm, MoveForm, ReasonForm, RoleForm, SettingsForm
-from ..models import (Deployment, DeploymentStatus, Role, Signup, SignupRole, SignupStatus,
-                      Volunteer)
+from ..models import DeploymentStatus, Role
 from .common import show_error
 from ..security import gate
-from ..services import (compliance, csv_import, deployments, notifications, signups, spots,
+from ..services import (csv_import, deployments, notifications, paging, rosters, signups,
                         volunteers_import)
 from ..services.errors import DomainError
 
 bp = Blueprint("organiser", __name__, url_prefix="/organiser")
 gate(bp, Role.ORGANISER, Role.ADMIN, read_only=(Role.AUDITOR,))
 
-ROSTER_PAGE = 50
-_ROSTER_ORDER = {SignupStatus.PENDING_APPROVAL: 0, SignupStatus.OFFERED: 1,
-                 SignupStatus.CONFIRMED: 2, SignupStatus.WAITLISTED: 3}
-
 
 @bp.get("/")
 def dashboard():
-    rows = db.session.scalars(select(Deployment).order_by(Deployment.starts_on.desc())).all()
+    rows = deployments.all_deployments(db.session)
     stats = deployments.stats_by_deployment(db.session, [d.id for d in rows])
     return render_template("organiser/dashboard.html", deployments=rows, stats=stats)
 
@@ -64,74 +57,30 @@ def new_deployment():
         200 if not form.errors else 422
 
 
-_DECISION_ROLES = [r for r in SignupRole if r.is_decision_making]
-
-
-def _role_warnings(rows) -> dict[int, dict]:
-    """What each sign-up's role — or a decision-making role — would record, for the forms to
-    say before saving: {signup id: {"current": [...], "if_changed": {role: [...]}}}."""
-    warnings = {}
-    for signup in rows:
-        volunteer = signup.volunteer
-        current = compliance.entry_warnings(compliance.preview_role_findings(volunteer, signup.role))
-        changed = {role.label: found for role in _DECISION_ROLES if role != signup.role
-                   if (found := compliance.entry_warnings(
-                       compliance.preview_role_findings(volunteer, role)))}
-        if current or changed:
-            warnings[signup.id] = {"current": current, "if_changed": changed}
-    return warnings
-
-
-def _deployment(slug: str) -> Deployment:
-    """The deployment, with overdue offers settled first (no cron job needed)."""
-    found = deployments.get_deployment(db.session, slug)
-    if spots.settle_overdue_offers(db.session, found):
-        db.session.commit()
-    return found
-
-
 @bp.get("/deployments/<slug>")
 def deployment(slug: str):
-    found = _deployment(slug)
-    pending = db.session.scalars(
-        select(Signup).where(Signup.deployment_id == found.id,
-                             Signup.status == SignupStatus.PENDING_APPROVAL)
-        .options(joinedload(Signup.volunteer).joinedload(Volunteer.user),
-                 joinedload(Signup.placement))
-        .order_by(Signup.created_at).limit(ROSTER_PAGE)).all()
+    found = deployments.get_current(db.session, slug)
+    pending = rosters.pending_claims(db.session, found)
     return render_template("organiser/deployment.html", deployment=found,
                            placements=deployments.placement_stats(db.session, found),
                            pending=pending, form=CapacityForm(), approve_form=ApproveForm(),
-                           reason_form=ReasonForm(), role_warnings=_role_warnings(pending))
+                           reason_form=ReasonForm(), role_warnings=rosters.role_warnings(pending))
 
 
 @bp.get("/deployments/<slug>/states/<state>")
 def roster(slug: str, state: str):
     """One state's roster and waitlist, a page at a time."""
-    found = _deployment(slug)
+    found = deployments.get_current(db.session, slug)
     placement = signups.find_placement(db.session, found, state)
-    page = max(request.args.get("page", 1, type=int), 1)
-    active = Signup.status.in_(list(_ROSTER_ORDER))
-    total = db.session.scalar(select(func.count()).select_from(Signup).where(
-        Signup.placement_id == placement.id, active))
-    order = case(_ROSTER_ORDER, value=Signup.status)
-    rows = db.session.scalars(
-        select(Signup).where(Signup.placement_id == placement.id, active)
-        .options(joinedload(Signup.volunteer).joinedload(Volunteer.user))
-        .order_by(order, Signup.id)
-        .offset((page - 1) * ROSTER_PAGE).limit(ROSTER_PAGE)).all()
-    waiting_before = db.session.scalar(select(func.count()).select_from(Signup).where(
-        Signup.placement_id == placement.id, active,
-        order < _ROSTER_ORDER[SignupStatus.WAITLISTED])) or 0
-    others = [p.state_code for p in found.placements if p.id != placement.id]
+    roster = rosters.state_roster(db.session, placement,
+                                  page=paging.page_number(request.args.get("page")))
     move_form = MoveForm()
-    move_form.state.choices = [(code, code) for code in others]
+    move_form.state.choices = [(p.state_code, p.state_code) for p in found.placements
+                               if p.id != placement.id]
     return render_template(
-        "organiser/roster.html", deployment=found, placement=placement, signups=rows,
-        page=page, pages=max((total + ROSTER_PAGE - 1) // ROSTER_PAGE, 1), total=total,
-        first_waitlist_index=waiting_before, offset=(page - 1) * ROSTER_PAGE,
+        "organiser/roster.html", deployment=found, placement=placement, roster=roster,
         move_form=move_form, reason_form=ReasonForm(), approve_form=ApproveForm(),
-        role_form=RoleForm(), role_warnings=_role_warnings(rows),
+        role_form=RoleForm(), role_warnings=rosters.role_warnings(roster.page.items),
         stats=next(p for p in deployments.placement_stats(db.session, found)
                    if p.state_code == placement.state_code))
 

@@ -6,7 +6,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..extensions import db
-from ..services import deployments, spots
+from ..services import deployments
 
 logger = logging.getLogger(__name__)
 bp = Blueprint("public", __name__)
@@ -21,9 +21,7 @@ def index():
 
 @bp.get("/deployments/<slug>")
 def deployment(slug: str):
-    found = deployments.get_deployment(db.session, slug)
-    if spots.settle_overdue_offers(db.session, found):  # offers expire without a cron job
-        db.session.commit()
+    found = deployments.get_current(db.session, slug)
     return render_template("public/deployment.html", deployment=found,
                            placements=deployments.placement_stats(db.session, found))
 

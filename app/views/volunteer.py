@@ -1,16 +1,14 @@
 """The volunteer's own area: declaration, claims, offers, withdrawal."""
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..forms import ConfirmForm
 from ..forms.signups import ClaimForm, DeclarationForm
-from ..models import Placement, Role, Signup, SignupStatus
+from ..models import Role, SignupStatus
 from .common import show_error
 from ..security import gate, safe_next
-from ..services import deployments, housing_reads, signups, spots
+from ..services import deployments, housing_reads, rosters, signups
 from ..services.errors import DomainError
 
 bp = Blueprint("volunteer", __name__, url_prefix="/me")
@@ -24,14 +22,9 @@ def _volunteer():
 @bp.get("/")
 def home():
     volunteer = _volunteer()
-    mine = db.session.scalars(
-        select(Signup).where(Signup.volunteer_id == volunteer.id)
-        .options(joinedload(Signup.placement).joinedload(Placement.deployment))
-        .order_by(Signup.created_at.desc())).all()
-    positions = {s.id: spots.waitlist_position(db.session, s) for s in mine
-                 if s.status is SignupStatus.WAITLISTED}
-    return render_template("volunteer/home.html", volunteer=volunteer, signups=mine,
-                           positions=positions, form=ConfirmForm(),
+    mine = rosters.own_signups(db.session, volunteer)
+    return render_template("volunteer/home.html", volunteer=volunteer, signups=mine.signups,
+                           positions=mine.positions, form=ConfirmForm(),
                            stays=housing_reads.my_stays(db.session, volunteer))
 
 
@@ -62,13 +55,11 @@ def declaration():
 
 @bp.route("/deployments/<slug>/claim", methods=["GET", "POST"])
 def claim(slug: str):
-    deployment = deployments.get_deployment(db.session, slug)
+    deployment = deployments.get_current(db.session, slug)
     volunteer = _volunteer()
     if volunteer.citizenship is None or volunteer.attested_at is None:
         flash("First tell us about yourself and sign the attestation.", "info")
         return redirect(url_for("volunteer.declaration", next=request.full_path.rstrip("?")))
-    if spots.settle_overdue_offers(db.session, deployment):
-        db.session.commit()
     stats = deployments.placement_stats(db.session, deployment)
     form = ClaimForm()
     form.state.choices = [(p.state_code, f"{p.state_code} — {p.remaining} of {p.capacity} left"

@@ -6,7 +6,7 @@ review" and is back in the queue. Every review is written to the audit chain.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, aliased
 from ...models import (Deployment, Finding, FindingCode, FindingReview, ReviewAction, Role,
                        User, Volunteer)
 from .. import audit, choices
+from ..paging import Page, page_number, paginate
 from ..errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from .sync import flush_pending
 
@@ -46,14 +47,13 @@ class QueueFilters:
         code = args.get("code") or None
         severity = args.get("min_severity") or ""
         state = (args.get("state") or "").strip().upper() or None
-        page = args.get("page") or ""
         return cls(code=code if code in FindingCode.__members__ else None,
                    min_severity=int(severity) if severity.isdigit() else None,
                    state=state if state and len(state) == 2 and state.isalpha() else None,
                    payer_kind=args.get("payer_kind") or None,
                    status=args.get("status") if args.get("status") in STATUSES else "open",
                    sort=args.get("sort") if args.get("sort") in SORTS else "severity",
-                   page=int(page) if page.isdigit() and 0 < int(page) < 10**6 else 1)
+                   page=page_number(args.get("page")))
 
     def as_args(self, **changes) -> dict:
         values = {"code": self.code, "min_severity": self.min_severity, "state": self.state,
@@ -71,19 +71,6 @@ class QueueRow:
     reviewer: str | None
 
 
-@dataclass
-class QueuePage:
-    rows: list[QueueRow]
-    total: int
-    page: int
-    per_page: int = PER_PAGE
-    counts: dict = field(default_factory=dict)
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-
 def _latest_review():
     latest = (select(FindingReview.finding_id, func.max(FindingReview.id).label("review_id"))
               .group_by(FindingReview.finding_id).subquery())
@@ -96,7 +83,7 @@ def _status_expr(review):
                 else_=review.action)
 
 
-def queue(session: Session, deployment: Deployment, filters: QueueFilters) -> QueuePage:
+def queue(session: Session, deployment: Deployment, filters: QueueFilters) -> Page:
     """One page of the deployment's current findings, filtered and sorted for review."""
     latest, review = _latest_review()
     reviewer = aliased(User)
@@ -137,12 +124,9 @@ def queue(session: Session, deployment: Deployment, filters: QueueFilters) -> Qu
         "status": (status, Finding.severity.desc(), Finding.id),
         "newest": (Finding.computed_at.desc(), Finding.id.desc()),
     }[filters.sort]
-    total = session.scalar(select(func.count()).select_from(stmt.subquery()))
-    pages = max(1, -(-total // PER_PAGE))
-    page = min(filters.page, pages)
-    rows = session.execute(stmt.order_by(*order).limit(PER_PAGE).offset((page - 1) * PER_PAGE))
-    return QueuePage([QueueRow(f, name, email, st, who) for f, name, email, st, who in rows],
-                     total, page)
+    found = paginate(session, stmt.order_by(*order), filters.page, PER_PAGE)
+    found.items = [QueueRow(f, name, email, st, who) for f, name, email, st, who in found.items]
+    return found
 
 
 def counts_by_code(session: Session, deployment_ids=None) -> dict[int, dict[str, int]]:
@@ -173,6 +157,16 @@ def get_finding(session: Session, deployment: Deployment, finding_id) -> Finding
     if finding is None or finding.deployment_id != deployment.id:
         raise NotFound(f"There is no finding #{finding_id} in {deployment.name}.")
     return finding
+
+
+def siblings(session: Session, finding: Finding) -> list[Finding]:
+    """The other current findings about the same cost line or sign-up."""
+    if not (finding.cost_id or finding.signup_id):
+        return []
+    subject = Finding.cost_id == finding.cost_id if finding.cost_id \
+        else Finding.signup_id == finding.signup_id
+    return list(session.scalars(select(Finding).where(
+        subject, Finding.is_current.is_(True), Finding.id != finding.id).order_by(Finding.id)))
 
 
 def review_state(finding: Finding) -> tuple[str, FindingReview | None]:
