@@ -270,7 +270,8 @@ def test_an_upload_over_the_import_limit_but_under_the_request_limit(app, ids, c
     assert "an import may be at most 1 KB" in response.get_data(as_text=True)
 
 
-def test_the_preview_reports_changes_made_since_the_upload(app, ids, client, login_as):
+def test_confirming_reports_changes_made_since_the_upload_and_writes_nothing(
+        app, ids, client, login_as):
     login_as(Role.ORGANISER)
     uploaded = _upload(client, _good(ids))
     with app.app_context():  # someone registers Dana as another kind meanwhile
@@ -278,11 +279,30 @@ def test_the_preview_reports_changes_made_since_the_upload(app, ids, client, log
         ledger.add_payer(db.session, _deployment(), name="Dana Whitfield", kind="CAMPAIGN",
                          actor=None)
         db.session.commit()
-    preview = client.get(uploaded.location).get_data(as_text=True)
-    assert "in the payer registry as CAMPAIGN, not US_INDIVIDUAL" in preview
-    assert "Import 4 lines" not in preview
+    # The preview shows what the check found on upload (the file is not read again) ...
+    assert "Import 4 lines" in client.get(uploaded.location).get_data(as_text=True)
+    # ... and confirming checks the parsed rows against the database as it is now.
     confirmed = client.post(uploaded.location, data={"csrf_token": csrf_token(client, BASE)})
-    assert confirmed.status_code == 302 and count_rows(app, Cost) == 0
+    page = confirmed.get_data(as_text=True)
+    assert confirmed.status_code == 409
+    assert "in the payer registry as CAMPAIGN, not US_INDIVIDUAL" in page
+    assert "Import 4 lines" not in page
+    assert count_rows(app, Cost) == 0 and count_rows(app, ImportUpload) == 1
+
+
+def test_the_file_is_read_once_per_upload(app, ids, client, login_as, monkeypatch):
+    """Upload, preview and confirm: the CSV is parsed on upload only."""
+    from app.services import csv_import
+    reads = []
+    real_parse = csv_import.parse
+    monkeypatch.setattr(csv_import, "parse",
+                        lambda *args, **kwargs: reads.append(1) or real_parse(*args, **kwargs))
+    login_as(Role.ORGANISER)
+    uploaded = _upload(client, _good(ids))
+    assert client.get(uploaded.location).status_code == 200
+    confirmed = client.post(uploaded.location, data={"csrf_token": csrf_token(client, BASE)})
+    assert confirmed.status_code == 302 and count_rows(app, Cost) == 4
+    assert len(reads) == 1
 
 
 def test_an_upload_can_be_discarded_and_stale_tokens_are_not_found(app, ids, client, login_as):

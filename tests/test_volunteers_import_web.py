@@ -77,3 +77,33 @@ def test_an_oversized_upload_gets_a_clear_page_not_a_crash(app, client, login_as
     assert response.status_code == 413
     page = response.get_data(as_text=True)
     assert "File too large" in page and "Split the file" in page
+
+
+def test_a_conflict_found_on_confirmation_is_listed_and_nothing_is_written(app, client, login_as,
+                                                                          monkeypatch):
+    """The file is read once, on upload; confirming checks its rows against the accounts as
+    they are then (here: one email became an organiser's meanwhile)."""
+    from app.services import csv_import
+    reads = []
+    real_parse = csv_import.parse
+    monkeypatch.setattr(csv_import, "parse",
+                        lambda *args, **kwargs: reads.append(1) or real_parse(*args, **kwargs))
+    with app.app_context():
+        b.deployment(slug="race", spots={"NC": 5})
+        db.session.commit()
+    login_as(Role.ORGANISER)
+    token = csrf_token(client, "/organiser/deployments/race/volunteers/import")
+    data = _csv("A,a@example.org,US_CITIZEN,US,,,NC,,,,,", "B,b@example.org,US_CITIZEN,US,,,NC,,,,,")
+    staged = client.post("/organiser/deployments/race/volunteers/import", data={
+        "csrf_token": token, "file": (io.BytesIO(data), "v.csv")})
+    assert client.get(staged.location).status_code == 200
+    with app.app_context():
+        b.organiser(email="b@example.org")
+        db.session.commit()
+    before = _counts(app)
+    confirmed = client.post(staged.location, data={"csrf_token": token})
+    page = confirmed.get_data(as_text=True)
+    assert confirmed.status_code == 409
+    assert "belongs to an account of the organiser role" in page and '<td class="num">3</td>' in page
+    assert _counts(app) == before
+    assert len(reads) == 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import (CheckConstraint, ForeignKey, Index, LargeBinary, String, Text,
+from sqlalchemy import (JSON, CheckConstraint, ForeignKey, Index, LargeBinary, String, Text,
                         UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -105,7 +105,8 @@ class ImportUpload(db.Model):
 
     Staging only, not domain data: it is written with plain SQL statements (not the ORM), so
     the audit chain does not carry whole files; the import itself is audited line by line.
-    Kept in the database rather than on disk so any app instance can finish the import.
+    Kept in the database rather than on disk so any app instance can finish the import. The
+    file is checked once, on upload: ``parsed`` and ``summary`` keep what that check found.
     """
 
     __tablename__ = "import_uploads"
@@ -120,4 +121,8 @@ class ImportUpload(db.Model):
     filename: Mapped[str] = mapped_column(String(255))
     content: Mapped[bytes] = mapped_column(LargeBinary)
     sha256: Mapped[str] = mapped_column(String(64))
+    #: The file's rows as the check parsed them (compressed JSON, see ``csv_import.pack``).
+    parsed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    #: What the preview page shows (counts, totals, a sample), as the check found it.
+    summary: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -17,6 +17,12 @@ one way of adding lines (``ledger.add_lines``).
 
 A file with exactly the bytes of one imported before (its SHA-256 is in each import's audit
 event) is refused unless the import says ``again``: re-importing would double its lines.
+
+Three steps: ``parse`` reads the cells (no database), ``check`` tests them against the
+database, ``write`` adds them. The command line runs all three (``import_costs``); the browser
+parses and checks on upload, keeps the parsed rows with the staged file, and on confirmation
+checks them once more against the database as it is then and writes them (``import_parsed``):
+the file itself is read once.
 """
 from __future__ import annotations
 
@@ -33,7 +39,7 @@ from ..models import (AuditEvent, CostCategory, CostOrigin, Deployment, Payer, P
                       Volunteer)
 from . import audit, csv_import, ledger, money
 from .errors import Conflict
-from .csv_import import Row, limited, parse_bool, parse_date
+from .csv_import import ParsedFile, Row, limited, parse_bool, parse_date
 from .validation import country_code, currency_code
 
 COLUMNS = ("volunteer_email", "category", "description", "amount", "currency", "incurred_on",
@@ -91,10 +97,29 @@ class CostsImport:
     by_category: dict[str, list] = field(default_factory=dict)
     #: The same bytes imported into this deployment before: importing again doubles the lines.
     imported_before: list[EarlierImport] = field(default_factory=list)
+    #: The rows as read, kept with a staged upload so confirming does not read the file again.
+    parsed: ParsedFile | None = None
 
     @property
     def total_usd(self) -> Decimal:
         return sum((line.amount_usd for line in self.lines), Decimal("0.00"))
+
+    def summary(self, sample: int = 50) -> dict:
+        """What the preview page shows, as plain JSON (kept with the staged upload)."""
+        return {
+            "lines": len(self.lines), "total_usd": str(self.total_usd),
+            "new_payers": [{"name": p["name"], "kind": p["kind"].value, "country": p["country"]}
+                           for p in self.new_payers],
+            "by_category": {name: [count, str(usd)]
+                            for name, (count, usd) in self.by_category.items()},
+            "sample": [{"line": line.line, "volunteer_email": line.volunteer_email,
+                        "category": line.category.value,
+                        "incurred_on": line.incurred_on.isoformat(),
+                        "amount": str(line.amount), "currency": line.currency,
+                        "amount_usd": str(line.amount_usd), "payer_name": line.payer_name,
+                        "arranged_by": line.arranged_by} for line in self.lines[:sample]],
+            "imported_before": [earlier.describe() for earlier in self.imported_before],
+        }
 
     def summarise(self) -> None:
         totals: dict[str, list] = defaultdict(lambda: [0, Decimal("0.00")])
@@ -135,18 +160,15 @@ def _usd_cell(raw: str) -> Decimal:
     return money.parse_amount(raw, field="amount_usd")
 
 
-def check_costs(session: Session, deployment: Deployment, data: bytes, *,
-                filename: str | None = None) -> CostsImport:
-    """Check a costs.csv completely without writing anything.
+def parse(data: bytes, *, filename: str | None = None) -> ParsedFile:
+    """Read every cell of a costs.csv; problems are noted on the rows, not raised (``check``
+    reports them all at once, with what the database says).
 
     :raises FileRejected: the file cannot be read as a costs.csv
-    :raises ImportRejected: listing every bad row with its line, column and reason
     """
-    parsed = csv_import.parse(data, columns=COLUMNS, filename=filename)
-    label = filename or "costs.csv"
-    rows = parsed.rows
+    csv_file = csv_import.parse(data, columns=COLUMNS, filename=filename)
     cells = []
-    for row in rows:
+    for row in csv_file.rows:
         cells.append({
             "email": row.take("volunteer_email", str.lower, what="the volunteer's email"),
             "category": row.take("category", ledger.parse_category,
@@ -163,6 +185,17 @@ def check_costs(session: Session, deployment: Deployment, data: bytes, *,
             "in_residence": row.take("in_residence", parse_bool, required=False, default=False),
             "amount_usd": row.take("amount_usd", _usd_cell, required=False),
         })
+    return ParsedFile(filename or "costs.csv", hashlib.sha256(data).hexdigest(), csv_file.rows,
+                      cells)
+
+
+def check(session: Session, deployment: Deployment, parsed: ParsedFile) -> CostsImport:
+    """Check parsed rows against the database (volunteers, the payer registry, exchange
+    rates) in a fixed number of queries, and report every problem of every row at once.
+
+    :raises ImportRejected: listing every bad row with its line, column and reason
+    """
+    rows, cells = parsed.rows, parsed.cells
     volunteers = _volunteers_by_email(session, {c["email"] for c in cells if c["email"]})
     registry = {p.name: p for p in ledger.payers_for(session, deployment)}
     new_payers = _new_payers(rows, cells, registry)
@@ -177,8 +210,8 @@ def check_costs(session: Session, deployment: Deployment, data: bytes, *,
             row.error("arranged_by", f"{c['arranged_by']!r} is neither in the payer registry nor "
                                      "a payer_name in this file.")
         converted = None
-        if None not in (c["amount"], c["currency"], c["incurred_on"]) and (
-                c["amount_usd"] is not None or not row.get("amount_usd")):
+        usd_unreadable = any(error.column == "amount_usd" for error in row.errors)
+        if None not in (c["amount"], c["currency"], c["incurred_on"]) and not usd_unreadable:
             converted = _convert(row, rates, c["amount"], c["currency"], c["incurred_on"],
                                  c["amount_usd"])
         if row.ok and converted is not None:
@@ -187,12 +220,22 @@ def check_costs(session: Session, deployment: Deployment, data: bytes, *,
                 c["amount"], c["currency"], converted.usd, converted.usd_per_unit,
                 converted.rate_id, c["incurred_on"], c["payer_name"], c["arranged_by"],
                 c["paid_to"], c["in_residence"]))
-    csv_import.reject_if_errors(rows, label)
-    result = CostsImport(label, hashlib.sha256(data).hexdigest(), lines,
-                         sorted(new_payers.values(), key=lambda p: p["name"]))
+    csv_import.reject_if_errors(rows, parsed.filename)
+    result = CostsImport(parsed.filename, parsed.sha256, lines,
+                         sorted(new_payers.values(), key=lambda p: p["name"]), parsed=parsed)
     result.imported_before = earlier_imports(session, deployment, result.sha256)
     result.summarise()
     return result
+
+
+def check_costs(session: Session, deployment: Deployment, data: bytes, *,
+                filename: str | None = None) -> CostsImport:
+    """Check a costs.csv completely without writing anything.
+
+    :raises FileRejected: the file cannot be read as a costs.csv
+    :raises ImportRejected: listing every bad row with its line, column and reason
+    """
+    return check(session, deployment, parse(data, filename=filename))
 
 
 _IMPORTED = (select(AuditEvent.occurred_at, AuditEvent.actor_label, AuditEvent.data)
@@ -259,10 +302,28 @@ def import_costs(session: Session, deployment: Deployment, data: bytes, *, actor
     :raises ImportRejected: listing every bad row; nothing is written
     :raises RepeatedImport: the same file was imported before and ``again`` is not set
     """
-    audit.act_as(session, actor)
     result = check_costs(session, deployment, data, filename=filename)
-    if dry_run:
-        return result
+    return result if dry_run else write(session, deployment, result, actor=actor, again=again)
+
+
+def import_parsed(session: Session, deployment: Deployment, parsed: ParsedFile, *,
+                  actor: User | None, again: bool = False) -> CostsImport:
+    """Add the lines of a file parsed and checked when it was uploaded (the browser's
+    confirmation): checked once more against the database as it is now, then written.
+
+    :raises ImportRejected, RepeatedImport: as for ``import_costs``
+    """
+    return write(session, deployment, check(session, deployment, parsed), actor=actor,
+                 again=again)
+
+
+def write(session: Session, deployment: Deployment, result: CostsImport, *,
+          actor: User | None, again: bool = False) -> CostsImport:
+    """Add a checked file's payers and lines, and the import's audit event. Flushes.
+
+    :raises RepeatedImport: the same file was imported before and ``again`` is not set
+    """
+    audit.act_as(session, actor)
     if result.imported_before and not again:
         raise RepeatedImport(
             f"This file has exactly the content of one already imported: "

@@ -14,19 +14,23 @@ app writes (exports, the report's embedded ledger) goes through ``safe_cell``.
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
+import json
 import os
 import re
 import secrets
+import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import Decimal
+from enum import Enum
 
 from flask import current_app, has_app_context
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
+from ..models import enums
 from ..models.ledger import ImportUpload
 from ..models.types import utcnow
 from .errors import NotFound, ValidationFailed
@@ -127,6 +131,57 @@ class CsvFile:
     filename: str
     header: list[str]
     rows: list[Row]
+
+
+@dataclass
+class ParsedFile:
+    """A file whose cells have been read (each subject module reads its own columns): the rows
+    (their line numbers, for problems found later against the database) and each row's values.
+
+    Packed into the staged upload once it has been checked, so the preview and the import that
+    follow never read the file again.
+    """
+    filename: str
+    sha256: str
+    rows: list[Row]
+    cells: list[dict]
+
+    def pack(self) -> bytes:
+        document = {"filename": self.filename, "sha256": self.sha256,
+                    "lines": [row.line for row in self.rows],
+                    "cells": [{key: _plain(value) for key, value in cell.items()}
+                              for cell in self.cells]}
+        return zlib.compress(json.dumps(document, separators=(",", ":")).encode(), 6)
+
+    @classmethod
+    def unpack(cls, blob: bytes) -> ParsedFile:
+        document = json.loads(zlib.decompress(blob))
+        return cls(document["filename"], document["sha256"],
+                   [Row(line, {}) for line in document["lines"]],
+                   [{key: _typed(value) for key, value in cell.items()}
+                    for cell in document["cells"]])
+
+
+def _plain(value):
+    """JSON for a cell's value, keeping its type (enum, Decimal, date)."""
+    if isinstance(value, Enum):
+        return {"enum": type(value).__name__, "value": value.value}
+    if isinstance(value, Decimal):
+        return {"decimal": str(value)}
+    if isinstance(value, date):
+        return {"date": value.isoformat()}
+    return value
+
+
+def _typed(value):
+    if isinstance(value, dict):
+        if "enum" in value:
+            return getattr(enums, value["enum"])(value["value"])
+        if "decimal" in value:
+            return Decimal(value["decimal"])
+        if "date" in value:
+            return date.fromisoformat(value["date"])
+    return value
 
 
 # -- reading ------------------------------------------------------------------------------
@@ -307,9 +362,10 @@ def write_csv(header: Sequence[str], rows: Iterable[Sequence]) -> str:
 UPLOAD_LIFETIME = timedelta(hours=24)
 
 
-def stage_upload(session: Session, *, deployment_id: int, kind: str, filename: str,
-                 content: bytes, user_id: int | None) -> str:
-    """Keep a checked file until its preview is confirmed; returns the preview's token.
+def stage_upload(session: Session, *, deployment_id: int, kind: str, content: bytes,
+                 parsed: ParsedFile, summary: dict, user_id: int | None) -> str:
+    """Keep a checked file, its parsed rows and its preview until the preview is confirmed;
+    returns the preview's token.
 
     Written with a plain INSERT, not the ORM, so the audit chain does not store the file;
     the import it leads to is audited.
@@ -319,26 +375,39 @@ def stage_upload(session: Session, *, deployment_id: int, kind: str, filename: s
     token = secrets.token_urlsafe(32)
     session.execute(insert(table).values(
         token=token, deployment_id=deployment_id, user_id=user_id, kind=kind,
-        filename=filename[:255], content=content, sha256=hashlib.sha256(content).hexdigest(),
-        created_at=utcnow()))
+        filename=parsed.filename[:255], content=content, sha256=parsed.sha256,
+        parsed=parsed.pack(), summary=summary, created_at=utcnow()))
     return token
 
 
-def staged_upload(session: Session, *, deployment_id: int, kind: str, token: str):
-    """(id, filename, content, created_at) of a waiting upload.
+@dataclass
+class StagedUpload:
+    id: int
+    filename: str
+    #: What the preview shows, as the check on upload found it.
+    summary: dict
+    #: The parsed rows (only when asked for: the preview does not need them).
+    parsed: ParsedFile | None
+
+
+def staged_upload(session: Session, *, deployment_id: int, kind: str, token: str,
+                  with_rows: bool = False) -> StagedUpload:
+    """A waiting upload: its preview and (``with_rows``) its parsed rows.
 
     :raises NotFound: none with that token (confirmed, discarded or expired)
     """
     table = ImportUpload.__table__
-    row = session.execute(select(table.c.id, table.c.filename, table.c.content,
-                                 table.c.created_at)
+    columns = [table.c.id, table.c.filename, table.c.summary] + \
+        ([table.c.parsed] if with_rows else [])
+    row = session.execute(select(*columns)
                           .where(table.c.token == token, table.c.deployment_id == deployment_id,
-                                 table.c.kind == kind,
+                                 table.c.kind == kind, table.c.parsed.is_not(None),
                                  table.c.created_at >= utcnow() - UPLOAD_LIFETIME)).first()
     if row is None:
         raise NotFound("That upload is no longer waiting (it was imported, discarded or is "
                        "more than a day old); upload the file again.")
-    return row
+    return StagedUpload(row.id, row.filename, row.summary or {},
+                        ParsedFile.unpack(row.parsed) if with_rows else None)
 
 
 def drop_upload(session: Session, upload_id: int) -> None:

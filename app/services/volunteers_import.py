@@ -10,6 +10,11 @@ arrive_on, depart_on, leave_type, role_override_reason.
   the deployment keeps none — is reported as an error for that row.
 - A foreign national in a decision-making role needs ``role_override_reason``.
 - All or nothing: every bad row is reported with line, column and reason; nothing is written.
+
+``parse`` reads the cells (no database); ``import_parsed`` checks them against the deployment
+and the accounts and writes. The browser parses on upload (a dry run, rolled back, makes the
+preview exact), keeps the parsed rows with the staged file, and imports them on confirmation:
+the file itself is read once.
 """
 from __future__ import annotations
 
@@ -23,7 +28,7 @@ from sqlalchemy.orm import Session, joinedload
 from ..models import (ACTIVE_SIGNUP_STATUSES, Affiliation, Citizenship, Deployment, LeaveType,
                       Role, Signup, SignupRole, SignupStatus, User)
 from . import accounts, audit, choices, csv_import, signups, spots
-from .csv_import import Row, limited, parse_date
+from .csv_import import ParsedFile, Row, limited, parse_date
 from .errors import DomainError
 from .validation import country_code, normalise_email
 
@@ -39,6 +44,14 @@ class VolunteersImport:
     new_accounts: int = 0
     #: (state, status) → count of claims made
     claims: Counter = field(default_factory=Counter)
+    #: The rows as read, kept with a staged upload so confirming does not read the file again.
+    parsed: ParsedFile | None = None
+
+    def summary(self) -> dict:
+        """What the preview page shows, as plain JSON (kept with the staged upload)."""
+        return {"rows": self.rows, "new_accounts": self.new_accounts,
+                "claims": [[state, status, count]
+                           for (state, status), count in sorted(self.claims.items())]}
 
     def describe(self) -> str:
         parts = [f"{count} {status} in {state}"
@@ -51,10 +64,15 @@ def _enum(enum_cls, field: str, what: str):
     return lambda raw: choices.parse(enum_cls, raw, field=field, what=what)
 
 
-def _check_rows(session: Session, deployment: Deployment, parsed) -> list[dict]:
-    placements = {p.state_code: p for p in deployment.placements}
+def parse(data: bytes, *, filename: str | None = None) -> ParsedFile:
+    """Read every cell of a volunteers.csv; problems are noted on the rows, not raised
+    (``import_parsed`` reports them all at once, with what the database says).
+
+    :raises FileRejected: the file cannot be read as a volunteers.csv
+    """
+    csv_file = csv_import.parse(data, columns=COLUMNS, filename=filename)
     cells, seen = [], {}
-    for row in parsed.rows:
+    for row in csv_file.rows:
         cell = {
             "full_name": row.take("full_name", limited(200), what="the person's name"),
             "email": row.take("email", normalise_email, what="an email address"),
@@ -65,28 +83,17 @@ def _check_rows(session: Session, deployment: Deployment, parsed) -> list[dict]:
                                           default=""),
             "affiliation": row.take("affiliation", _enum(Affiliation, "affiliation", "affiliation"),
                                     required=False),
-            "leave_type": row.take("leave_type", _enum(LeaveType, "leave_type", "leave type"), required=False),
+            "leave_type": row.take("leave_type", _enum(LeaveType, "leave_type", "leave type"),
+                                   required=False),
             "override": row.take("role_override_reason", limited(2000), required=False),
+            "state": row.get("state").upper() or None,
+            "role": None, "arrive_on": None, "depart_on": None,
         }
-        state = row.get("state").upper()
-        cell["state"] = state or None
-        if state:
-            placement = placements.get(state)
-            if placement is None:
-                row.error("state", f"{row.get('state')!r} is not a state of this deployment "
-                                   f"(it has: {', '.join(placements) or 'none'}).")
+        if cell["state"]:
             cell["role"] = row.take("role", _enum(SignupRole, "role", "role"), required=False,
                                     default=SignupRole.CANVASSER)
             cell["arrive_on"] = row.take("arrive_on", parse_date, required=False)
             cell["depart_on"] = row.take("depart_on", parse_date, required=False)
-            if placement is not None and row.ok:
-                arrive = cell["arrive_on"] or placement.arrive_from
-                depart = cell["depart_on"] or placement.depart_by
-                if depart < arrive:
-                    row.error("depart_on", "is before arrive_on.")
-                elif arrive < placement.arrive_from or depart > placement.depart_by:
-                    row.error("arrive_on", f"the dates must fall within {state}'s window, "
-                                           f"{placement.arrive_from} to {placement.depart_by}.")
             if (cell["role"] and cell["role"].is_decision_making
                     and cell["citizenship"] is Citizenship.FOREIGN_NATIONAL and not cell["override"]):
                 row.error("role_override_reason",
@@ -99,11 +106,34 @@ def _check_rows(session: Session, deployment: Deployment, parsed) -> list[dict]:
                 row.error("email", f"is also on line {seen[email]}; one row per person.")
             seen.setdefault(email, row.line)
         cells.append(cell)
-    _check_existing(session, deployment, parsed.rows, cells)
-    return cells
+    return ParsedFile(filename or "volunteers.csv", hashlib.sha256(data).hexdigest(),
+                      csv_file.rows, cells)
 
 
-def _check_existing(session: Session, deployment: Deployment, rows: list[Row], cells) -> None:
+def _check_placements(deployment: Deployment, rows: list[Row], cells: list[dict]) -> None:
+    """Each claim's state is one of the deployment's, its dates inside that state's window."""
+    placements = {p.state_code: p for p in deployment.placements}
+    for row, cell in zip(rows, cells):
+        state = cell["state"]
+        if not state:
+            continue
+        placement = placements.get(state)
+        if placement is None:
+            row.error("state", f"{state!r} is not a state of this deployment "
+                               f"(it has: {', '.join(placements) or 'none'}).")
+        elif row.ok:
+            arrive = cell["arrive_on"] or placement.arrive_from
+            depart = cell["depart_on"] or placement.depart_by
+            if depart < arrive:
+                row.error("depart_on", "is before arrive_on.")
+            elif arrive < placement.arrive_from or depart > placement.depart_by:
+                row.error("arrive_on", f"the dates must fall within {state}'s window, "
+                                       f"{placement.arrive_from} to {placement.depart_by}.")
+
+
+def _check_existing(session: Session, deployment: Deployment, rows: list[Row],
+                    cells) -> dict[str, User]:
+    """The accounts the rows name ({email: user}); rows that may not reuse theirs are errors."""
     emails = [c["email"] for c in cells if c["email"]]
     users = {}
     for start in range(0, len(emails), 500):
@@ -116,7 +146,6 @@ def _check_existing(session: Session, deployment: Deployment, rows: list[Row], c
                            SignupStatus.CANCELLED, SignupStatus.REJECTED]))))
     for row, cell in zip(rows, cells):
         user = users.get(cell["email"])
-        cell["user"] = user
         if user is None:
             continue
         if user.role is not Role.VOLUNTEER:
@@ -125,6 +154,7 @@ def _check_existing(session: Session, deployment: Deployment, rows: list[Row], c
         elif cell["state"] and user.volunteer.id in claimed:
             row.error("email", "this volunteer already has (or had) a sign-up in this "
                                "deployment; change it on the roster instead.")
+    return users
 
 
 def _check_capacity(session: Session, deployment: Deployment, rows: list[Row], cells) -> None:
@@ -155,18 +185,29 @@ def import_volunteers(session: Session, deployment: Deployment, data: bytes, *,
     :raises FileRejected: the file cannot be read as a volunteers.csv
     :raises ImportRejected: listing every bad row; nothing is written
     """
+    return import_parsed(session, deployment, parse(data, filename=filename), actor=actor)
+
+
+def import_parsed(session: Session, deployment: Deployment, parsed: ParsedFile, *,
+                  actor: User | None) -> VolunteersImport:
+    """Check parsed rows against the deployment and the accounts as they are now, then write
+    them (the file itself is not read again: the browser's confirmation uses this).
+
+    :raises ImportRejected: listing every bad row; nothing is written
+    """
     audit.act_as(session, actor)
-    parsed = csv_import.parse(data, columns=COLUMNS, filename=filename)
-    cells = _check_rows(session, deployment, parsed)
-    _check_capacity(session, deployment, parsed.rows, cells)
-    csv_import.reject_if_errors(parsed.rows, parsed.filename)
-    result = VolunteersImport(parsed.filename, hashlib.sha256(data).hexdigest(), len(cells))
-    for row, cell in zip(parsed.rows, cells):
+    rows, cells = parsed.rows, parsed.cells
+    _check_placements(deployment, rows, cells)
+    users = _check_existing(session, deployment, rows, cells)
+    _check_capacity(session, deployment, rows, cells)
+    csv_import.reject_if_errors(rows, parsed.filename)
+    result = VolunteersImport(parsed.filename, parsed.sha256, len(cells), parsed=parsed)
+    for row, cell in zip(rows, cells):
         try:
-            _write_row(session, deployment, cell, actor, result)
+            _write_row(session, deployment, cell, users.get(cell["email"]), actor, result)
         except DomainError as exc:  # e.g. a state filled up by someone else meanwhile
             row.error(exc.field or "state", exc.message)
-    csv_import.reject_if_errors(parsed.rows, parsed.filename)
+    csv_import.reject_if_errors(rows, parsed.filename)
     audit.record(session, "volunteers.imported", "deployments", deployment.id,
                  {"file": result.filename, "sha256": result.sha256, "rows": result.rows,
                   "new_accounts": result.new_accounts,
@@ -174,8 +215,8 @@ def import_volunteers(session: Session, deployment: Deployment, data: bytes, *,
     return result
 
 
-def _write_row(session: Session, deployment: Deployment, cell: dict, actor, result) -> None:
-    user = cell["user"]
+def _write_row(session: Session, deployment: Deployment, cell: dict, user: User | None, actor,
+               result) -> None:
     if user is None:
         user = accounts.create_user(session, email=cell["email"], full_name=cell["full_name"],
                                     role=Role.VOLUNTEER, password=None, actor=actor)

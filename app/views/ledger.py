@@ -259,7 +259,7 @@ def import_costs(slug: str):
     content = upload.stream.read(limit + 1)  # never more than one byte past the limit
     try:
         csv_import.check_size(len(content), limit, filename)
-        costs_import.check_costs(db.session, deployment, content, filename=filename)
+        checked = costs_import.check_costs(db.session, deployment, content, filename=filename)
     except csv_import.ImportRejected as exc:
         db.session.rollback()
         return _import_page(deployment, form, rejected=exc, status=422)
@@ -267,8 +267,8 @@ def import_costs(slug: str):
         show_error(form, exc)
         return _import_page(deployment, form, status=422)
     token = csv_import.stage_upload(db.session, deployment_id=deployment.id, kind="costs",
-                                    filename=filename, content=content,
-                                    user_id=current_user.id)
+                                    content=content, parsed=checked.parsed,
+                                    summary=checked.summary(), user_id=current_user.id)
     db.session.commit()
     return redirect(url_for("ledger.import_preview", slug=slug, token=token))
 
@@ -288,20 +288,12 @@ def _too_large(exc):
 
 @bp.get("/import/<token>")
 def import_preview(slug: str, token: str):
+    """What the check on upload found (the file is not read again)."""
     deployment = deployments.get_deployment(db.session, slug)
     staged = csv_import.staged_upload(db.session, deployment_id=deployment.id, kind="costs",
                                       token=token)
-    preview = rejected = problem = None
-    try:
-        preview = costs_import.check_costs(db.session, deployment, staged.content,
-                                           filename=staged.filename)
-    except csv_import.ImportRejected as exc:
-        rejected = exc
-    except csv_import.FileRejected as exc:  # e.g. the import limit was lowered meanwhile
-        problem = exc.message
     return render_template("ledger/import_preview.html", deployment=deployment, token=token,
-                           staged=staged, preview=preview, rejected=rejected, problem=problem,
-                           form=ConfirmForm(), sample=(preview.lines[:50] if preview else []))
+                           staged=staged, preview=staged.summary, form=ConfirmForm())
 
 
 @bp.post("/import/<token>")
@@ -311,17 +303,22 @@ def confirm_import(slug: str, token: str):
         return redirect(url_for("ledger.import_costs", slug=slug))
     try:
         staged = csv_import.staged_upload(db.session, deployment_id=deployment.id,
-                                          kind="costs", token=token)
+                                          kind="costs", token=token, with_rows=True)
     except NotFound as exc:
         flash(exc.message, "error")
         return redirect(url_for("ledger.import_costs", slug=slug))
     try:
-        done = costs_import.import_costs(db.session, deployment, staged.content,
-                                         filename=staged.filename, actor=current_user,
-                                         again=request.args.get("again") == "1")
+        done = costs_import.import_parsed(db.session, deployment, staged.parsed,
+                                          actor=current_user,
+                                          again=request.args.get("again") == "1")
         csv_import.drop_upload(db.session, staged.id)
+    except csv_import.ImportRejected as exc:
+        # The ledger or the registry changed since the upload: say what is wrong now.
+        db.session.rollback()
+        return render_template("ledger/import_preview.html", deployment=deployment,
+                               token=token, staged=staged, preview=staged.summary,
+                               rejected=exc, form=ConfirmForm()), 409
     except DomainError as exc:
-        # The ledger or the registry changed since the preview: show what is wrong now.
         db.session.rollback()
         flash(exc.message.splitlines()[0], "error")
         return redirect(url_for("ledger.import_preview", slug=slug, token=token))

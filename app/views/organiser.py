@@ -191,15 +191,6 @@ def outbox():
 
 # -- volunteers from a spreadsheet ------------------------------------------------------------
 
-def _dry_run(deployment, content: bytes, filename: str):
-    """Run the whole import, then roll it back: the preview shows exactly what would happen."""
-    try:
-        return volunteers_import.import_volunteers(db.session, deployment, content,
-                                                   actor=current_user, filename=filename)
-    finally:
-        db.session.rollback()
-
-
 def _volunteer_import_page(deployment, form, *, rejected=None, status=200):
     return render_template("organiser/import_volunteers.html", deployment=deployment, form=form,
                            rejected=rejected, columns=volunteers_import.COLUMNS,
@@ -217,34 +208,32 @@ def import_volunteers(slug: str):
     content = upload.stream.read(csv_import.max_bytes() + 1)
     try:
         csv_import.check_size(len(content), csv_import.max_bytes(), filename)
-        _dry_run(deployment, content, filename)
+        # The whole import runs, then rolls back: the preview says exactly what would happen.
+        checked = volunteers_import.import_volunteers(db.session, deployment, content,
+                                                      actor=current_user, filename=filename)
     except csv_import.ImportRejected as exc:
+        db.session.rollback()
         return _volunteer_import_page(deployment, form, rejected=exc, status=422)
     except DomainError as exc:
+        db.session.rollback()
         form.file.errors = [exc.message]
         return _volunteer_import_page(deployment, form, status=422)
+    db.session.rollback()
     token = csv_import.stage_upload(db.session, deployment_id=deployment.id, kind="volunteers",
-                                    filename=filename, content=content, user_id=current_user.id)
+                                    content=content, parsed=checked.parsed,
+                                    summary=checked.summary(), user_id=current_user.id)
     db.session.commit()
     return redirect(url_for("organiser.volunteer_import_preview", slug=slug, token=token))
 
 
-def _staged(deployment, token):
-    return csv_import.staged_upload(db.session, deployment_id=deployment.id, kind="volunteers",
-                                    token=token)
-
-
 @bp.get("/deployments/<slug>/volunteers/import/<token>")
 def volunteer_import_preview(slug: str, token: str):
+    """What the dry run on upload found (the file is not read again)."""
     deployment = deployments.get_deployment(db.session, slug)
-    staged = _staged(deployment, token)
-    preview = rejected = None
-    try:
-        preview = _dry_run(deployment, staged.content, staged.filename)
-    except csv_import.ImportRejected as exc:
-        rejected = exc
+    staged = csv_import.staged_upload(db.session, deployment_id=deployment.id,
+                                      kind="volunteers", token=token)
     return render_template("organiser/import_volunteers_preview.html", deployment=deployment,
-                           token=token, staged=staged, preview=preview, rejected=rejected,
+                           token=token, staged=staged, preview=staged.summary,
                            form=ConfirmForm())
 
 
@@ -252,10 +241,17 @@ def volunteer_import_preview(slug: str, token: str):
 def confirm_volunteer_import(slug: str, token: str):
     deployment = deployments.get_deployment(db.session, slug)
     try:
-        staged = _staged(deployment, token)
-        done = volunteers_import.import_volunteers(db.session, deployment, staged.content,
-                                                   actor=current_user, filename=staged.filename)
+        staged = csv_import.staged_upload(db.session, deployment_id=deployment.id,
+                                          kind="volunteers", token=token, with_rows=True)
+        done = volunteers_import.import_parsed(db.session, deployment, staged.parsed,
+                                               actor=current_user)
         csv_import.drop_upload(db.session, staged.id)
+    except csv_import.ImportRejected as exc:
+        # Spots or accounts changed since the upload: say what is wrong now.
+        db.session.rollback()
+        return render_template("organiser/import_volunteers_preview.html",
+                               deployment=deployment, token=token, staged=staged,
+                               preview=staged.summary, rejected=exc, form=ConfirmForm()), 409
     except DomainError as exc:
         db.session.rollback()
         flash(exc.message.splitlines()[0], "error")
@@ -269,7 +265,8 @@ def confirm_volunteer_import(slug: str, token: str):
 def discard_volunteer_import(slug: str, token: str):
     deployment = deployments.get_deployment(db.session, slug)
     try:
-        csv_import.drop_upload(db.session, _staged(deployment, token).id)
+        csv_import.drop_upload(db.session, csv_import.staged_upload(
+            db.session, deployment_id=deployment.id, kind="volunteers", token=token).id)
     except DomainError:
         pass
     else:
