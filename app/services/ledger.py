@@ -7,6 +7,7 @@ rule about what a line may hold is checked in one place.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, select, text
@@ -16,7 +17,7 @@ from ..models import (CostCategory, CostOrigin, Cost, Deployment, ExchangeRate, 
                       Payer, PayerKind, User, Volunteer)
 from . import audit, choices, money
 from .errors import Conflict, NotFound, ValidationFailed
-from .paging import Page, paginate
+from .paging import Page, choice_arg, id_arg, page_number, paginate
 from .validation import country_code, currency_code
 
 
@@ -333,6 +334,32 @@ def delete_cost(session: Session, cost: Cost, *, actor: User | None) -> None:
 
 
 # -- reading ------------------------------------------------------------------------------
+@dataclass
+class LedgerFilters:
+    """What the ledger page lists: a category, a payer, a volunteer (each optional), a page."""
+    category: CostCategory | None = None
+    payer: Payer | None = None
+    volunteer: Volunteer | None = None
+    page: int = 1
+
+    @classmethod
+    def from_args(cls, session: Session, deployment: Deployment, args) -> LedgerFilters:
+        """From a query string (``category``, ``payer``, ``volunteer`` ids, ``page``).
+
+        :raises NotFound: a payer or volunteer id that is not this deployment's
+        """
+        category = choice_arg(args.get("category"), {c.value for c in CostCategory})
+        payer_id, volunteer_id = id_arg(args.get("payer")), id_arg(args.get("volunteer"))
+        volunteer = None
+        if volunteer_id is not None:
+            volunteer = session.get(Volunteer, volunteer_id)
+            if volunteer is None:
+                raise NotFound("No such volunteer.")
+        return cls(CostCategory(category) if category else None,
+                   get_payer(session, deployment, payer_id) if payer_id is not None else None,
+                   volunteer, page_number(args.get("page")))
+
+
 def ledger_page(session: Session, deployment: Deployment, *, page: int = 1, per_page: int = 50,
                 category: CostCategory | None = None, payer_id: int | None = None,
                 volunteer_id: int | None = None) -> Page:

@@ -7,6 +7,7 @@ page, and a number past the end is the last page, never an error.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -52,6 +53,23 @@ def page_number(raw) -> int:
     """A page number from a query string; anything odd means the first page."""
     text = str(raw or "")
     return int(text) if text.isdigit() and 0 < int(text) < 10**6 else 1
+
+
+# -- reading a list's query string: a value that makes no sense is no filter, never an error
+def id_arg(raw) -> int | None:
+    text = str(raw or "")
+    return int(text) if text.isdigit() and len(text) < 12 else None
+
+
+def choice_arg(raw, allowed) -> str | None:
+    return raw if raw in allowed else None
+
+
+def date_arg(raw) -> date | None:
+    try:
+        return date.fromisoformat(str(raw or ""))
+    except ValueError:
+        return None
 
 
 def paginate(session: Session, stmt, page: int, per_page: int = PER_PAGE, *,

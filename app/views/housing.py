@@ -1,8 +1,6 @@
 """Housing: accommodations, stays and the night-by-night board (organisers; auditors read)."""
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from wtforms import SelectChoice
@@ -27,24 +25,15 @@ _ACCOMMODATION_FIELDS = ("name", "kind", "address", "city", "state_code", "beds"
 
 
 def _state_arg() -> str | None:
-    state = (request.args.get("state") or "").strip().upper()
-    return state if state in US_STATES else None
-
-
-def _date_arg(name: str) -> date | None:
-    try:
-        return date.fromisoformat(request.args.get(name, ""))
-    except ValueError:
-        return None
-
-
+    return paging.choice_arg((request.args.get("state") or "").strip().upper(), US_STATES)
 
 
 @bp.get("/")
 def board(slug: str):
     deployment = deployments.get_deployment(db.session, slug)
-    grid = housing_reads.board(db.session, deployment, state=_state_arg(), start=_date_arg("from"),
-                         page=paging.page_number(request.args.get("page")))
+    grid = housing_reads.board(db.session, deployment, state=_state_arg(),
+                               start=paging.date_arg(request.args.get("from")),
+                               page=paging.page_number(request.args.get("page")))
     return render_template("housing/board.html", deployment=deployment, board=grid)
 
 
@@ -53,8 +42,8 @@ def roster(slug: str):
     deployment = deployments.get_deployment(db.session, slug)
     unhoused = request.args.get("unhoused") == "1"
     found = housing_reads.roster_page(db.session, deployment, state=_state_arg(),
-                                unhoused_only=unhoused,
-                                page=paging.page_number(request.args.get("page")))
+                                      unhoused_only=unhoused,
+                                      page=paging.page_number(request.args.get("page")))
     states = [p.state_code for p in deployment.placements]
     return render_template("housing/roster.html", deployment=deployment, roster=found,
                            states=states, state=_state_arg(), unhoused=unhoused)

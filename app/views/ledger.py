@@ -12,7 +12,7 @@ from werkzeug.datastructures import ImmutableMultiDict
 from ..extensions import db
 from ..forms import ConfirmForm
 from ..forms.ledger import CostForm, ImportForm, PayerForm, RateForm
-from ..models import CostCategory, Role, Volunteer
+from ..models import CostCategory, Role
 from ..security import gate
 from .common import show_error
 from ..forms.ledger import set_payer_choices
@@ -27,34 +27,18 @@ _COST_DETAILS = ("description", "paid_to", "in_residence", "reimbursed", "reimbu
                  "evidence_ref", "notes", "arranged_by_id")
 
 
-
-
-def _int_arg(name: str) -> int | None:
-    raw = request.args.get(name, "")
-    return int(raw) if raw.isdigit() and len(raw) < 12 else None
-
-
 # -- the ledger ---------------------------------------------------------------------------
 @bp.get("/")
 def costs(slug: str):
     deployment = deployments.get_deployment(db.session, slug)
-    category = request.args.get("category") or None
-    if category not in {c.value for c in CostCategory}:
-        category = None
-    payer = volunteer = None
-    if (payer_id := _int_arg("payer")) is not None:
-        payer = ledger.get_payer(db.session, deployment, payer_id)
-    if (volunteer_id := _int_arg("volunteer")) is not None:
-        volunteer = db.session.get(Volunteer, volunteer_id)
-        if volunteer is None:
-            raise NotFound("No such volunteer.")
-    found = ledger.ledger_page(db.session, deployment,
-                               page=paging.page_number(request.args.get("page")),
-                               category=CostCategory(category) if category else None,
-                               payer_id=payer.id if payer else None,
-                               volunteer_id=volunteer.id if volunteer else None)
+    filters = ledger.LedgerFilters.from_args(db.session, deployment, request.args)
+    found = ledger.ledger_page(db.session, deployment, page=filters.page,
+                               category=filters.category,
+                               payer_id=filters.payer.id if filters.payer else None,
+                               volunteer_id=filters.volunteer.id if filters.volunteer else None)
     return render_template("ledger/costs.html", deployment=deployment, lines=found,
-                           category=category, payer=payer, volunteer=volunteer,
+                           category=filters.category.value if filters.category else None,
+                           payer=filters.payer, volunteer=filters.volunteer,
                            categories=[c.value for c in CostCategory])
 
 
