@@ -12,6 +12,14 @@ from wtforms.validators import EqualTo, InputRequired, Length, NumberRange, Opti
 from ..models import Role
 
 
+def enum_choices(enum_cls, blank: str | None = None, label=None) -> list[SelectChoice]:
+    """A select's options for one of the domain's vocabularies (``label(member)`` shown,
+    ``member.label`` by default), after an optional blank option."""
+    label = label or (lambda member: member.label)
+    return ([SelectChoice("", blank)] if blank is not None else []) + \
+        [SelectChoice(member.value, label(member)) for member in enum_cls]
+
+
 def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
@@ -80,6 +88,6 @@ class CapacityForm(BaseForm):
 
 
 class RoleForm(BaseForm):
-    role = SelectField("Role", choices=[SelectChoice(r.value, r.label) for r in Role])
+    role = SelectField("Role", choices=enum_choices(Role))
     submit = SubmitField("Change role")
 

@@ -6,7 +6,7 @@ from wtforms import (BooleanField, DateField, IntegerField, SelectChoice, Select
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from ..models import AccommodationKind, CostSplit
-from . import BaseForm
+from . import BaseForm, enum_choices
 
 _SPLIT_LABELS = {CostSplit.PER_BED: "Per person: each occupant is charged the nightly cost",
                  CostSplit.SHARED: "Shared: the nightly cost is split over the beds"}
@@ -15,7 +15,7 @@ _SPLIT_LABELS = {CostSplit.PER_BED: "Per person: each occupant is charged the ni
 class AccommodationForm(BaseForm):
     """``payer_id`` and ``arranged_by_id`` choices: the deployment's payers (set by the view)."""
     name = StringField("Name", validators=[InputRequired(), Length(max=200)])
-    kind = SelectField("Kind", choices=[SelectChoice(k.value, k.label) for k in AccommodationKind])
+    kind = SelectField("Kind", choices=enum_choices(AccommodationKind))
     address = StringField("Address", validators=[Optional(), Length(max=300)])
     city = StringField("City", validators=[Optional(), Length(max=100)])
     state_code = StringField("State", validators=[InputRequired(), Length(max=2)],

@@ -7,7 +7,7 @@ from wtforms import (BooleanField, DateField, EmailField, SelectChoice, SelectFi
 from wtforms.validators import InputRequired, Length, Optional
 
 from ..models import CostCategory, OrganisationType, PayerKind
-from . import BaseForm
+from . import BaseForm, enum_choices
 
 _KIND_LABELS = {
     PayerKind.SELF: "The volunteer themself",
@@ -21,19 +21,15 @@ _KIND_LABELS = {
 }
 
 
-def payer_kind_choices() -> list[SelectChoice]:
-    return [SelectChoice(k.value, f"{_KIND_LABELS[k]} ({k.value})") for k in PayerKind]
-
-
 class PayerForm(BaseForm):
     name = StringField("Name", validators=[InputRequired(), Length(max=200)])
-    kind = SelectField("Kind", choices=payer_kind_choices())
+    kind = SelectField("Kind", choices=enum_choices(
+        PayerKind, label=lambda kind: f"{_KIND_LABELS[kind]} ({kind.value})"))
     country = StringField("Country", validators=[Optional(), Length(max=2)],
                           description="ISO 3166 two-letter code, e.g. GB or US.")
     organisation_type = SelectField(
         "Organisation type (US organisations only)", validators=[Optional()],
-        choices=[SelectChoice("", "—")] + [SelectChoice(t.value, t.label)
-                                           for t in OrganisationType])
+        choices=enum_choices(OrganisationType, blank="—"))
     submit = SubmitField("Save payer")
 
 
@@ -53,8 +49,7 @@ class CostForm(BaseForm):
     """``payer_id`` and ``arranged_by_id`` choices: the deployment's payers (set by the view)."""
     volunteer_email = EmailField("Volunteer's email", validators=[InputRequired(),
                                                                    Length(max=254)])
-    category = SelectField("Category", choices=[SelectChoice(c.value, c.label)
-                                                   for c in CostCategory])
+    category = SelectField("Category", choices=enum_choices(CostCategory))
     description = StringField("Description", validators=[Optional(), Length(max=500)])
     amount = StringField("Amount", validators=[InputRequired(), Length(max=20)],
                          description="In the currency below, e.g. 129.50.")

@@ -7,26 +7,21 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from ..models import Affiliation, Citizenship, DeploymentStatus, SignupRole
 from ..services.signups import ATTESTATION
-from . import BaseForm
+from . import BaseForm, enum_choices
 
 
-def _choices(enum_cls, blank: str | None = None):
-    options = [SelectChoice("", blank)] if blank else []
-    return options + [SelectChoice(m.value, m.label) for m in enum_cls]
-
-
-ROLE_CHOICES = _choices(SignupRole)
+ROLE_CHOICES = enum_choices(SignupRole)
 
 
 class DeclarationForm(BaseForm):
-    citizenship = SelectField("Citizenship", choices=_choices(Citizenship, "Choose…"),
+    citizenship = SelectField("Citizenship", choices=enum_choices(Citizenship, "Choose…"),
                               validators=[InputRequired()],
                               description="Dual US citizens are US citizens.")
     country = StringField("Country of citizenship (two letters)",
                           validators=[InputRequired(), Length(min=2, max=2)],
                           description="ISO code, e.g. GB, IE, US.")
     home_organisation = StringField("Home organisation", validators=[Length(max=200)])
-    affiliation = SelectField("Your link to it", choices=_choices(Affiliation, "Choose…"),
+    affiliation = SelectField("Your link to it", choices=enum_choices(Affiliation, "Choose…"),
                               validators=[InputRequired()])
     leave_type = SelectField("During the trip you are", validators=[InputRequired()],
                              choices=[SelectChoice("", "Choose…"),
@@ -73,7 +68,7 @@ class RoleForm(BaseForm):
 
 
 class SettingsForm(BaseForm):
-    status = SelectField("Status", choices=_choices(DeploymentStatus))
+    status = SelectField("Status", choices=enum_choices(DeploymentStatus))
     requires_approval = BooleanField("Claims need an organiser's approval")
     keeps_waitlist = BooleanField("Keep a waitlist when a state is full")
     offer_hours = IntegerField("Hours an offer stays open",
