@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
@@ -373,7 +373,7 @@ def stay_amount(accommodation: Accommodation, check_in: date, check_out: date) -
     if accommodation.cost_split is CostSplit.SHARED:
         per_night = per_night / accommodation.beds
     count = (check_out - check_in).days
-    return (per_night * count).quantize(money.CENT, rounding=ROUND_HALF_UP)
+    return money.cents(per_night * count)
 
 
 def _sync_stay_cost(session: Session, stay: Stay, actor: User | None) -> Cost:

@@ -158,6 +158,11 @@ def format_usd(value) -> str:
     return f"{sign}${abs(amount):,.2f}"
 
 
+def plain(value) -> str | None:
+    """``1234.50``: an amount as JSON, CSV and the audit chain carry it (None stays None)."""
+    return None if value is None else f"{value:.2f}"
+
+
 def format_amount(value) -> str:
     """``1,234.56``: an amount in any currency, with thousands grouped."""
     return f"{Decimal(value or 0):,.2f}"

@@ -94,8 +94,8 @@ def parse(data: bytes, *, filename: str | None = None) -> ParsedFile:
                                     default=SignupRole.CANVASSER)
             cell["arrive_on"] = row.take("arrive_on", parse_date, required=False)
             cell["depart_on"] = row.take("depart_on", parse_date, required=False)
-            if (cell["role"] and cell["role"].is_decision_making
-                    and cell["citizenship"] is Citizenship.FOREIGN_NATIONAL and not cell["override"]):
+            if (cell["role"] and cell["role"].is_decision_making and not cell["override"]
+                    and cell["citizenship"] is Citizenship.FOREIGN_NATIONAL):
                 row.error("role_override_reason",
                           f"a foreign national as {cell['role'].value} needs the organiser's "
                           "written reason (foreign nationals may not take part in a campaign's "

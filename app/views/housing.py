@@ -116,7 +116,8 @@ def new_stay(slug: str, signup_id: int):
         form.check_in.data, form.check_out.data = signup.arrive_on, signup.depart_on
     if form.validate_on_submit():
         try:
-            place = housing_reads.get_accommodation(db.session, deployment, form.accommodation_id.data)
+            place = housing_reads.get_accommodation(db.session, deployment,
+                                                    form.accommodation_id.data)
             stay = housing.assign_stay(db.session, signup=signup, accommodation=place,
                                        check_in=form.check_in.data,
                                        check_out=form.check_out.data, actor=current_user)
@@ -163,7 +164,8 @@ def move_stay(slug: str, stay_id: int):
     _place_choices(form.accommodation_id, deployment)
     if form.validate_on_submit():
         try:
-            place = housing_reads.get_accommodation(db.session, deployment, form.accommodation_id.data)
+            place = housing_reads.get_accommodation(db.session, deployment,
+                                                    form.accommodation_id.data)
             housing.move_stay(db.session, stay, accommodation=place, check_in=form.check_in.data,
                               check_out=form.check_out.data, actor=current_user)
         except DomainError as exc:
@@ -185,7 +187,8 @@ def split_stay(slug: str, stay_id: int):
     _place_choices(form.accommodation_id, deployment)
     if form.validate_on_submit():
         try:
-            place = housing_reads.get_accommodation(db.session, deployment, form.accommodation_id.data)
+            place = housing_reads.get_accommodation(db.session, deployment,
+                                                    form.accommodation_id.data)
             second = housing.split_stay(db.session, stay, on=form.on.data, accommodation=place,
                                         actor=current_user)
         except DomainError as exc:

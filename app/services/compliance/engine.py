@@ -15,6 +15,7 @@ from datetime import date
 from decimal import Decimal
 
 from ...models import FindingCode
+from ..money import format_usd, plain
 from .rules import CodeSpec, Rule, RuleSet
 
 ZERO = Decimal("0.00")
@@ -136,10 +137,6 @@ def sort_outcomes(outcomes: list[Outcome]) -> list[Outcome]:
     return sorted(outcomes, key=lambda o: (-o.severity, _PRIORITY_RANK[o.priority]))
 
 
-def money(value: Decimal) -> str:
-    return f"${value:,.2f}"
-
-
 # -- lines ---------------------------------------------------------------------------------
 def _missing_for_line(rs: RuleSet, line: LineFacts) -> dict[str, str]:
     """{fact: assumed value} for the facts this line needs but does not have."""
@@ -204,8 +201,8 @@ class RunningTotals:
         self.totals[key] = after
         room = max(limit.amount - before, ZERO)
         within = min(line.amount_usd, room)
-        detail = {"threshold": limit.key, "threshold_amount": f"{limit.amount:.2f}",
-                  "running_total_before": f"{before:.2f}", "running_total_after": f"{after:.2f}"}
+        detail = {"threshold": limit.key, "threshold_amount": plain(limit.amount),
+                  "running_total_before": plain(before), "running_total_after": plain(after)}
         return within, line.amount_usd - within, detail
 
 
@@ -277,8 +274,8 @@ def _decide(rs: RuleSet, line: LineFacts, facts: _Facts, label: str, base: dict,
     within, excess, detail = totals.split(rs, rule, line)
     detail = {**base, **detail}
     limit = Decimal(detail["threshold_amount"])
-    note = (f" Running total {money(Decimal(detail['running_total_before']))} before this line, "
-            f"{money(Decimal(detail['running_total_after']))} after; the limit is {money(limit)}.")
+    note = (f" Running total {format_usd(detail['running_total_before'])} before this line, "
+            f"{format_usd(detail['running_total_after'])} after; the limit is {format_usd(limit)}.")
     outcomes = []
     if within > 0 or excess == 0:
         outcomes += _emit(rule, rule.codes, facts, rule.reason + note, within, detail)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from ...models import Cost, Deployment, Finding, FindingCode, Payer, User, Volunteer
 from ..errors import ValidationFailed
+from ..money import plain
 from .store import active_rule_set
 from .sync import flush_pending
 
@@ -95,15 +96,15 @@ def fec_rows(session: Session, deployment: Deployment, *, form: str | None = Non
         out.append({**common, "schedule": "A", "line_number": spec["schedule_a"].get(entity, ""),
                     "transaction_id": a_id, "entity_type": entity, "contributor_name": name,
                     "contributor_country": (volunteer_country if own else payer_country) or "",
-                    "contribution_date": day.isoformat(), "contribution_amount": f"{amount:.2f}",
-                    "contribution_aggregate": f"{aggregate:.2f}",
+                    "contribution_date": day.isoformat(), "contribution_amount": plain(amount),
+                    "contribution_aggregate": plain(aggregate),
                     "contribution_purpose_descrip": purpose, "contributor_employer": employer,
                     "contributor_occupation": occupation, "itemized": "Y" if itemized else "N",
                     "over_limit": "Y" if over else "N"})
         out.append({**common, "schedule": "B", "line_number": spec["schedule_b"],
                     "transaction_id": b_id, "back_reference_tran_id": a_id,
                     "entity_type": entity, "payee_name": name,
-                    "expenditure_date": day.isoformat(), "expenditure_amount": f"{amount:.2f}",
+                    "expenditure_date": day.isoformat(), "expenditure_amount": plain(amount),
                     "expenditure_purpose_descrip": purpose,
                     "memo_text_description": f"In-kind contribution received ({a_id}); goods or "
                                             f"services from {paid_to or name}."[:_PURPOSE_MAX]})

@@ -22,6 +22,7 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from pathlib import Path
 
+from ..money import plain
 from ...models import (Citizenship, CostCategory, FindingCode, LeaveType, OrganisationType,
                        SignupRole)
 from ..errors import ValidationFailed
@@ -70,7 +71,7 @@ class Threshold:
                 and (self.effective_to is None or on <= self.effective_to))
 
     def as_json(self) -> dict:
-        return {"key": self.key, "label": self.label, "amount": f"{self.amount:.2f}",
+        return {"key": self.key, "label": self.label, "amount": plain(self.amount),
                 "effective_from": self.effective_from.isoformat() if self.effective_from else None,
                 "effective_to": self.effective_to.isoformat() if self.effective_to else None,
                 "citation": self.citation}

@@ -28,6 +28,7 @@ from ...models import (ACTIVE_SIGNUP_STATUSES, Accommodation, Cost, Deployment, 
                        Payer, Placement, Signup, Stay, Volunteer)
 from ...models.compliance import RuleSetActivation
 from ...models.types import utcnow
+from .. import money
 from .engine import (SEVERITY, LineFacts, Outcome, RoleFacts, classify_lines, classify_role,
                      classify_volunteer)
 from .rules import RuleSet
@@ -406,8 +407,8 @@ def _line_facts_json(line: _Line, outcome: Outcome) -> dict:
     f = line.facts
     return {"subject": "cost", "cost_id": f.line_id, "volunteer_id": f.volunteer_id,
             "category": f.category, "description": f.description,
-            "amount": f"{line.amount:.2f}", "currency": line.currency,
-            "amount_usd": f"{f.amount_usd:.2f}", "incurred_on": f.incurred_on.isoformat(),
+            "amount": money.plain(line.amount), "currency": line.currency,
+            "amount_usd": money.plain(f.amount_usd), "incurred_on": f.incurred_on.isoformat(),
             "payer_id": f.payer_id, "payer_name": f.payer_name, "payer_kind": f.payer_kind,
             "organisation_type": f.organisation_type, "arranged_by_id": f.arranged_by_id,
             "arranged_by_name": line.arranged_by_name, "arranged_by_kind": f.arranged_by_kind,
