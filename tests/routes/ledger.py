@@ -1,7 +1,7 @@
 """Routes of the ledger area: lines, payers, rates, totals, imports and exports."""
 from app.extensions import db
 from app.models import CostCategory, Payer, Volunteer
-from app.services import csv_import, deployments, ledger
+from app.services import costs_import, csv_import, deployments, ledger
 from app.services.costs_import import COLUMNS
 
 from . import staff_read, staff_write
@@ -38,6 +38,8 @@ def world(app, base: dict) -> dict:
                               incurred_on=deployment.starts_on, payer=payer, actor=None)
     content = (",".join(COLUMNS) + f"\n{volunteer.email},MEALS,,1.00,USD,2024-10-21,"
                f"{payer.name},,,,,,\n").encode()
+    checked = costs_import.check_costs(db.session, deployment, content, filename="costs.csv")
     token = csv_import.stage_upload(db.session, deployment_id=deployment.id, kind="costs",
-                                    filename="costs.csv", content=content, user_id=None)
+                                    content=content, parsed=checked.parsed,
+                                    summary=checked.summary(), user_id=None)
     return {"cost_id": line.id, "upload_token": token}
