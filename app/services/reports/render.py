@@ -18,6 +18,7 @@ import multiprocessing
 import os
 import signal
 import threading
+import time
 import warnings
 from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -210,6 +211,8 @@ class Rendered:
     parts: int = 1
     #: True when the file came from one WeasyPrint run (bookmarks and tags are WeasyPrint's).
     whole: bool = True
+    #: Seconds per step ("parts", "merge", "numbers"), for the benchmark.
+    seconds: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -250,6 +253,7 @@ def render_pdf(ctx: dict, *, workers: int = 2, time_limit: int = 300, nice: int 
         progress(0.05 + 0.85 * done / count, f"Rendered part {done} of {count}")
 
     progress(0.02, f"Rendering {len(parts)} part(s)")
+    clock = time.perf_counter()
     try:
         results = _run(parts, workers, nice, time_limit, tick)
     except BrokenProcessPool as exc:
@@ -259,9 +263,14 @@ def render_pdf(ctx: dict, *, workers: int = 2, time_limit: int = 300, nice: int 
         template = results.pop()[0]
         _TEMPLATE.append(template)
     progress(0.91, "Merging the parts and numbering the pages")
+    seconds = {"parts": time.perf_counter() - clock}
+    clock = time.perf_counter()
     counts = [pages for _, pages, _ in results]
     merged = results[0][0] if whole else _merge([pdf for pdf, _, _ in results])
+    seconds["merge"] = time.perf_counter() - clock
+    clock = time.perf_counter()
     pdf = furniture.stamp(merged, template)
+    seconds["numbers"] = time.perf_counter() - clock
     starts = {}
     if not whole:
         starts = {"Cover": 1, "2. Summary": 2}
@@ -270,7 +279,7 @@ def render_pdf(ctx: dict, *, workers: int = 2, time_limit: int = 300, nice: int 
             starts[section["title"]] = page
             page += len(section["sheets"])
         starts["7. Method"] = sum(counts) - counts[-1] + 1
-    return Rendered(pdf, sum(counts), starts, len(parts), whole=whole)
+    return Rendered(pdf, sum(counts), starts, len(parts), whole=whole, seconds=seconds)
 
 
 #: The rendered "Page 0123456789 of" whose font numbers the pages (made once per process).
