@@ -1,15 +1,13 @@
 """Helpers for the report tests (no tests here).
 
 ``stand_in_disclosure`` builds a disclosure of the engine's contract shape from the real rows
-of a test database, with a deliberately tiny rule table: it stands in for
-``app.services.compliance.disclosure.build_disclosure`` until that engine is merged, so the
-report pipeline is tested end to end against real data (the engine's own rules are its tests'
-business). ``pdf_text`` reads a PDF back with poppler's pdftotext.
+of a test database, with a deliberately tiny rule table: a test hands it to the report in
+place of ``build_disclosure`` to make the engine misbehave (a statement that would leak
+another volunteer's lines). ``pdf_text`` reads a PDF back with poppler's pdftotext.
 """
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import subprocess
 import tempfile
@@ -25,7 +23,7 @@ from app.models import (Citizenship, Cost, Payer, Placement, Role, Signup, Signu
                         Volunteer)
 from app.models.types import utcnow
 from app.services import accounts, ledger
-from app.services.reports import source, synthetic
+from app.services.reports import synthetic
 
 from .conftest import PASSWORD
 from .factories import make_deployment, make_signup
@@ -162,13 +160,6 @@ def digest(data: bytes) -> str:
 
 def canonical(obj) -> str:
     return json.dumps(obj, sort_keys=True)
-
-
-@pytest.fixture(autouse=True)
-def engine(monkeypatch):
-    """The real compliance engine when it is installed; the stand-in above until then."""
-    if importlib.util.find_spec("app.services.compliance.disclosure") is None:
-        monkeypatch.setattr(source, "build_disclosure", stand_in_disclosure)
 
 
 def _volunteer(email, name, citizenship):

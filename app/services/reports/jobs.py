@@ -24,8 +24,8 @@ from ...extensions import db
 from ...models import Report, ReportStatus
 from ...models.types import utcnow
 from .. import audit
+from ..compliance import scope as scopes
 from ..errors import DomainError
-from . import scope as scopes
 from . import service, source
 
 logger = logging.getLogger(__name__)
@@ -78,10 +78,13 @@ def _job_app() -> Flask:
     return _bound_app
 
 
-def enqueue(report: Report) -> None:
-    """Queue the job that makes ``report`` (commit the row first: the job reads it)."""
+def enqueue(report_id: int) -> None:
+    """Queue the job that makes report ``report_id`` (its row is committed: the job reads it).
+
+    ``service.request_report`` calls this once the row is committed.
+    """
     queue = get_huey()
-    _tasks[id(queue)](report.id)
+    _tasks[id(queue)](report_id)
 
 
 def _render_report_task(report_id: int) -> None:
