@@ -2,6 +2,7 @@
 stored reports served again, volunteers' own statements, verification, background jobs."""
 from __future__ import annotations
 
+import ast
 import html
 import io
 import json
@@ -9,7 +10,9 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pikepdf
 import pytest
@@ -343,6 +346,31 @@ def test_asking_again_while_a_job_is_queued_returns_that_job(make_app, data, tmp
         db.session.commit()
     assert client.get(url).status_code == 303
     assert len(_reports(app)) == 2
+
+
+def test_worker_py_gives_the_consumer_its_app_and_queue(tmp_path):
+    """``huey_consumer worker.huey`` (make run) finds the queue, bound to an app."""
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/w.sqlite3",
+           "SECRET_KEY": "worker-test-" + "x" * 40,
+           "TRIPLEDGER_REPORT_QUEUE_FILE": str(tmp_path / "jobs.sqlite3")}
+    env.pop("REDIS_URL", None)
+    shown = subprocess.run(
+        [sys.executable, "-c", "import worker; from app.services.reports import jobs; "
+         "print(type(worker.huey).__name__, jobs._job_app() is worker.app)"],
+        cwd=root, env=env, capture_output=True, text=True, timeout=60)
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.split()[-2:] == ["SqliteHuey", "True"]
+
+
+def test_nothing_under_services_builds_the_app():
+    services = Path(__file__).resolve().parent.parent / "app" / "services"
+    for path in services.rglob("*.py"):
+        tree = ast.parse(path.read_text(), str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                names = {alias.name for alias in node.names}
+                assert "create_app" not in names, path
 
 
 def test_a_failed_job_says_why(make_app, data, monkeypatch):
