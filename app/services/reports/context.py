@@ -11,6 +11,7 @@ from decimal import Decimal
 from ...models import FindingCode
 from . import charts
 from .listing import INDENT, Group, Section, clean, cut, iso, paginate, wrap
+from .sections import COMPENSATION, OTHER, QUESTIONS, ROLES, SECTIONS, ReportSection
 
 #: Codes that make a line "look like compensation or a prohibited contribution" (section 4).
 COMPENSATION_CODES = {FindingCode.PROHIBITED_FOREIGN_INKIND.value,
@@ -121,8 +122,8 @@ def _usd(rows: list[dict]) -> Decimal:
     return sum((Decimal(r.get("amount_usd") or 0) for r in rows), Decimal(0))
 
 
-def _item_section(key: str, title: str, short: str, items: list[dict], rules: _Rules,
-                  intro: str, empty: str) -> Section:
+def _item_section(part: ReportSection, items: list[dict], rules: _Rules, intro: str,
+                  empty: str) -> Section:
     """Lines grouped by volunteer, after a legend of the rules behind them with citations."""
     by_rule: dict[str, list[dict]] = defaultdict(list)
     by_person: dict[str, list[dict]] = defaultdict(list)
@@ -156,7 +157,7 @@ def _item_section(key: str, title: str, short: str, items: list[dict], rules: _R
                       f"{clean(head.get('state')) or 'no state'} · {len(rows)} line(s), "
                       f"{money(_usd(rows))}", 104)
         groups.append(Group(heading, [], [_item_entry(i) for i in rows], level="line"))
-    return Section(key, title, lines, groups, empty, short)
+    return Section(part.key, part.title, lines, groups, empty, part.header)
 
 
 _CITIZENSHIP_SHORT = {"US_CITIZEN": "US", "LPR": "LPR", "FOREIGN_NATIONAL": "FN"}
@@ -187,14 +188,15 @@ def _roles_section(roles: list[dict]) -> Section:
         groups.append(Group(f"{state} · {len(rows)} sign-up(s)", [],
                             [_role_entry(r) for r in rows]))
     intro = wrap(f"{len(roles)} sign-up(s). Who served where, in what role and on what dates. "
-                 "This part shows no money: things of value follow in parts 4 and 5.",
+                 f"This part shows no money: things of value follow in parts "
+                 f"{COMPENSATION.number} and {OTHER.number}.",
                  first="", indent="")
     intro += ["Citizenship: US = US citizen, LPR = lawful permanent resident, FN = foreign "
               "national, ? = not declared.", "",
               f"  {'Role':<16} {'Arrive→depart':<21} {'Status':<9} Cit Volunteer · codes "
               "(rules), if any"]
-    return Section("roles", "3. Volunteer roles", intro, groups, "No sign-ups in this scope.",
-                   "3. Volunteer roles")
+    return Section(ROLES.key, ROLES.title, intro, groups, "No sign-ups in this scope.",
+                   ROLES.header)
 
 
 def _question(head: str, person: str, review: dict | None) -> list[str]:
@@ -245,10 +247,10 @@ def _questions_section(items: list[dict], roles: list[dict], rules: _Rules) -> t
     intro = wrap(f"{open_count} question(s), {unreviewed} not yet reviewed. Unknown payers and "
                  "points the law leaves unsettled: a person decides. Each auditor's review is "
                  "shown with its reason; a review made before the facts changed is marked. A "
-                 "cost line's date, category and payer are in part 4 or 5 under its number.",
-                 first="", indent="")
-    section = Section("questions", "6. Open questions and reviews", intro, groups,
-                      "No open questions in this scope.", "6. Open questions")
+                 f"cost line's date, category and payer are in part {COMPENSATION.number} or "
+                 f"{OTHER.number} under its number.", first="", indent="")
+    section = Section(QUESTIONS.key, QUESTIONS.title, intro, groups,
+                      "No open questions in this scope.", QUESTIONS.header)
     return section, open_count, unreviewed
 
 
@@ -292,14 +294,11 @@ def build_context(disclosure: dict, *, placements: list[dict], chain_head: tuple
     other = [i for i in items if not COMPENSATION_CODES & set(i.get("codes") or [])]
     roles_section = _roles_section(roles)
     comp_section = _item_section(
-        "compensation", "4. Things of value that look like compensation or a prohibited "
-        "contribution", "4. Compensation or prohibited contribution", flagged, rules,
-        "Each line is listed under the rule behind its most severe finding, with that rule's "
+        COMPENSATION, flagged, rules, "Each line is listed under the rule behind its most severe finding, with that rule's "
         "reason and citation; all of its codes are shown.",
         "No line in this scope looks like compensation or a prohibited contribution.")
     other_section = _item_section(
-        "other", "5. Other things of value", "5. Other things of value", other, rules,
-        "Reportable in-kind contributions, the campaign's own expenditures and volunteers' own "
+        OTHER, other, rules, "Reportable in-kind contributions, the campaign's own expenditures and volunteers' own "
         "expenses.", "No other things of value in this scope.")
     questions_section, open_count, unreviewed = _questions_section(items, roles, rules)
     sections = []
@@ -365,6 +364,8 @@ def build_context(disclosure: dict, *, placements: list[dict], chain_head: tuple
                                      title="Totals by finding code"),
             },
         },
+        #: Every section's number, title, running header and contents line, by key.
+        "titles": {section.key: section.as_json() for section in SECTIONS},
         "sections": sections,
         "method": {
             "rules": [{"id": clean(r.get("id")), "when": clean(r.get("when")),

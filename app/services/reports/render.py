@@ -31,7 +31,7 @@ from typing import Callable
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from . import furniture
+from . import furniture, sections
 
 logger = logging.getLogger(__name__)
 
@@ -273,12 +273,13 @@ def render_pdf(ctx: dict, *, workers: int = 2, time_limit: int = 300, nice: int 
     seconds["numbers"] = time.perf_counter() - clock
     starts = {}
     if not whole:
-        starts = {"Cover": 1, "2. Summary": 2}
+        # The front part is the cover (one page) and the summary; the method comes last.
+        starts = {sections.COVER.title: 1, sections.SUMMARY.title: 2}
         page = counts[0] + 1
         for section in ctx["sections"]:
             starts[section["title"]] = page
             page += len(section["sheets"])
-        starts["7. Method"] = sum(counts) - counts[-1] + 1
+        starts[sections.METHOD.title] = sum(counts) - counts[-1] + 1
     return Rendered(pdf, sum(counts), starts, len(parts), whole=whole, seconds=seconds)
 
 
