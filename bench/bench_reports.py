@@ -1,5 +1,5 @@
 """Benchmark of the disclosure report (issue 6), self-contained: it makes its own synthetic
-disclosures (app/services/reports/synthetic.py) and runs the same pipeline as the report job
+disclosures (tests/synthetic.py) and runs the same pipeline as the report job
 after the data is read: context → parallel WeasyPrint parts → PDF/A attachments → signature.
 
     .venv/bin/python bench/bench_reports.py            # all three sizes (~3 min on 2 cores)
@@ -46,7 +46,8 @@ PLACEMENTS = [{"state": s, "base_city": "City", "arrive_from": "2024-10-20",
 # --- the job (runs in a child process) ----------------------------------------------------
 
 def run_pipeline(volunteers: int, lines: int, repeat: int, nice: int) -> dict:
-    from app.services.reports import context, pdfa, render, signing, synthetic
+    from app.services.reports import context, pdfa, render, signing
+    from tests import synthetic
     started = time.perf_counter()
     disclosure = synthetic.make_disclosure(volunteers, lines, seed=42)
     data_s = time.perf_counter() - started
@@ -83,7 +84,7 @@ def run_baseline(volunteers: int, lines: int) -> dict:
 
     from weasyprint import HTML
 
-    from app.services.reports import synthetic
+    from tests import synthetic
     disclosure = synthetic.make_disclosure(volunteers, lines, seed=42)
     columns = ["cost_id", "incurred_on", "volunteer_name", "volunteer_email", "citizenship",
                "state", "category", "description", "amount", "currency", "amount_usd",

@@ -15,8 +15,9 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pikepdf
 import pytest
 
-from app.services.reports import context, listing, pdfa, render, synthetic
+from app.services.reports import context, listing, pdfa, render
 
+from . import synthetic
 from .test_reports_support import pages_text, pdf_text
 
 MADE = datetime(2024, 11, 2, 9, 30, tzinfo=timezone.utc)
@@ -154,8 +155,9 @@ def test_lines_that_look_like_compensation_are_itemised_with_rule_and_citation(s
     for item in flagged:
         assert f"#{item['cost_id']} " in part4
     part4 = " ".join(part4.split())
+    r10 = next(r for r in disclosure["rule_set"]["rules"] if r["id"] == "R10")
     assert "R10 (PROHIBITED_FOREIGN_INKIND):" in part4
-    assert "When: travel, housing, meals" in part4
+    assert f"When: {r10['when'][:40]}" in part4
     assert "Citation: 52 U.S.C. 30121(a)(1)(A)" in part4
 
 
@@ -183,8 +185,11 @@ def test_open_questions_show_each_review_and_its_reason(small):
 def test_method_lists_every_rule_with_its_citation_and_the_notice(small):
     disclosure, pdf, _ = small
     method = " ".join(part(pdf, "7. Method").split())
+    # A long citation may wrap inside "30101(8)(A)" or at a hyphen (which pdftotext then
+    # drops): compare without line breaks and hyphens.
+    unbroken = re.sub(r"[\s-]", "", method)
     for rule in disclosure["rule_set"]["rules"]:
-        assert rule["citation"] in method, rule["id"]
+        assert re.sub(r"[\s-]", "", rule["citation"]) in unbroken, rule["id"]
     assert "It is not legal advice." in method
     assert "State law in NC, NV, PA and VA is not covered." in method
 

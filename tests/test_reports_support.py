@@ -23,8 +23,7 @@ from app.models import (Citizenship, Cost, Payer, Placement, Role, Signup, Signu
                         Volunteer)
 from app.models.types import utcnow
 from app.services import accounts, ledger
-from app.services.reports import synthetic
-
+from . import synthetic
 from .conftest import PASSWORD
 from .factories import make_deployment, make_signup
 
@@ -37,8 +36,7 @@ _RULES = {"FOREIGN_PARTY": ("R10", ["PROHIBITED_FOREIGN_INKIND"]),
 _SEVERITY = {"PROHIBITED_FOREIGN_INKIND": 10, "PROHIBITED_SOURCE": 8, "REVIEW_PAYER_UNKNOWN": 6,
              "INKIND_REPORTABLE": 4, "CAMPAIGN_EXP": 3, "VOL_OK": 1}
 RULE_SET = {"version": "test-1",
-            "rules": [{"id": r, "when": w, "codes": c, "reason": why, "citation": cite}
-                      for r, w, c, why, cite in synthetic.RULES],
+            "rules": synthetic.RULES,
             "thresholds": [{"name": "Volunteer transportation exemption", "amount": "1000.00"}],
             "soft_spots": ["State law is not covered."]}
 
