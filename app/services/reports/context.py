@@ -379,7 +379,3 @@ def build_context(disclosure: dict, *, placements: list[dict], chain_head: tuple
             "notice": NOTICE,
         },
     }
-
-
-def sheet_count(context: dict) -> int:
-    return sum(len(s["sheets"]) for s in context["sections"])
