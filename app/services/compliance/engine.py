@@ -15,6 +15,7 @@ from datetime import date
 from decimal import Decimal
 
 from ...models import FindingCode
+from ..money import format_usd as money
 from .rules import CodeSpec, Rule, RuleSet
 
 ZERO = Decimal("0.00")
@@ -134,10 +135,6 @@ class Outcome:
 def sort_outcomes(outcomes: list[Outcome]) -> list[Outcome]:
     """Highest severity first; then high priority first; then the rule's order of codes."""
     return sorted(outcomes, key=lambda o: (-o.severity, _PRIORITY_RANK[o.priority]))
-
-
-def money(value: Decimal) -> str:
-    return f"${value:,.2f}"
 
 
 # -- lines ---------------------------------------------------------------------------------
