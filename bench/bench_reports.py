@@ -306,6 +306,7 @@ def small_and_medium(args) -> None:
 
 def large(repeat: int = 1) -> None:
     # 3. large, as a background job while the web app answers
+    totals, renders, numbers, pss, p95s = [], [], [], [], []
     for _ in range(repeat):
         load = _load()
         with tempfile.TemporaryDirectory() as folder, WebApp(folder) as web:
@@ -336,6 +337,15 @@ def large(repeat: int = 1) -> None:
         print(f"   web app meanwhile: {len(latencies)} answers, {len(failures)} failures; "
               f"latency p50 {p(0.5):.0f} ms, p95 {p(0.95):.0f} ms, max {p(1.0):.0f} ms",
               flush=True)
+        totals.append(run["total_s"])
+        renders.append(run["render_s"])
+        numbers.append(run["numbers_s"])
+        pss.append(big["peak_pss_mb"])
+        p95s.append(p(0.95))
+    if repeat > 1:
+        print(f"3. over {repeat} runs: report {_series(totals, '{:.1f}')} s, render "
+              f"{_series(renders, '{:.1f}')} s, page numbers {_series(numbers)} s, peak PSS "
+              f"{_series(pss, '{:.0f}')} MB, web p95 {_series(p95s, '{:.0f}')} ms")
 
 
 if __name__ == "__main__":
