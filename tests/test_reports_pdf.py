@@ -314,7 +314,7 @@ def test_the_url_fetcher_refuses_local_files_and_the_network(tmp_path):
         url = f"http://127.0.0.1:{server.server_port}/pixel.png"
         html = (f'<link rel="stylesheet" href="file://{secret}"><img src="{url}">'
                 f'<img src="file:///etc/passwd"><img src="data:image/png;base64,AAAA"><p>Hi</p>')
-        pdf, pages, refused = render.render_part(html, {}, 30)
+        pdf, pages, refused = render.render_part(html, {})
     finally:
         server.shutdown()
         server.server_close()
