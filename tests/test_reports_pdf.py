@@ -129,6 +129,34 @@ def test_pages_are_numbered_n_of_m_with_running_headers(which, request):
         assert any(short in p for p in pages[2:]), short
 
 
+def _pagination_artifacts(page) -> list[list[str]]:
+    """The drawing operators inside each /Artifact <</Type /Pagination>> of a page."""
+    found, stack = [], []
+    for operands, operator in pikepdf.parse_content_stream(page):
+        op = str(operator)
+        if op in ("BDC", "BMC"):
+            pagination = (op == "BDC" and operands[0] == pikepdf.Name.Artifact
+                          and isinstance(operands[1], pikepdf.Dictionary)
+                          and operands[1].get("/Type") == pikepdf.Name.Pagination)
+            stack.append(pagination)
+            if pagination:
+                found.append([])
+        elif op == "EMC":
+            stack.pop()
+        elif any(stack) and op in ("Tj", "TJ", "'", '"', "Do"):
+            found[-1].append(op)
+    return found
+
+
+@pytest.mark.parametrize("which", ["tiny", "large"])
+def test_page_numbers_are_drawn_as_pagination_artifacts(which, request):
+    _, pdf, _ = request.getfixturevalue(which)
+    with pikepdf.open(io.BytesIO(pdf)) as doc:
+        for n, page in enumerate(doc.pages, start=1):
+            artifacts = _pagination_artifacts(page)
+            assert len(artifacts) == 1 and artifacts[0], f"page {n}: {artifacts}"
+
+
 def test_merged_report_has_an_outline_to_every_section(large):
     _, pdf, rendered = large
     assert rendered.parts > 3
