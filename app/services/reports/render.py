@@ -228,6 +228,9 @@ def render_pdf(ctx: dict, *, workers: int = 2, time_limit: int = 300, nice: int 
         parts += [_Part(f"sheets-{n}", render_html(ctx, parts=(), sheets=sheets[i:i + size]),
                         {}) for n, i in enumerate(range(0, len(sheets), size))]
         parts.append(_Part("method", render_html(ctx, parts=("method",), sheets=[]), {}))
+    template = _page_number_template()
+    if template is None:
+        parts.append(_Part("page-numbers", furniture.TEMPLATE_HTML, {"pdf_variant": PDF_VARIANT}))
 
     def tick(done, count):
         progress(0.05 + 0.85 * done / count, f"Rendered part {done} of {count}")
@@ -235,6 +238,9 @@ def render_pdf(ctx: dict, *, workers: int = 2, time_limit: int = 300, nice: int 
     progress(0.02, f"Rendering {len(parts)} part(s)")
     clock = time.perf_counter()
     results = _run(parts, workers, nice, time_limit, tick)
+    if template is None:
+        template = results.pop()[0]
+        _TEMPLATE.append(template)
     progress(0.91, "Merging the parts and numbering the pages")
     seconds = {"parts": time.perf_counter() - clock}
     clock = time.perf_counter()
@@ -242,7 +248,7 @@ def render_pdf(ctx: dict, *, workers: int = 2, time_limit: int = 300, nice: int 
     merged = results[0][0] if whole else _merge([pdf for pdf, _, _ in results])
     seconds["merge"] = time.perf_counter() - clock
     clock = time.perf_counter()
-    pdf = _number_pages(merged, sum(counts), workers, nice, time_limit)
+    pdf = furniture.stamp(merged, template)
     seconds["numbers"] = time.perf_counter() - clock
     starts = {}
     if not whole:
@@ -256,19 +262,12 @@ def render_pdf(ctx: dict, *, workers: int = 2, time_limit: int = 300, nice: int 
     return Rendered(pdf, sum(counts), starts, len(parts), whole=whole, seconds=seconds)
 
 
-#: A report longer than this has its page numbers rendered in parallel chunks.
-NUMBERS_PER_PART = 200
+#: The rendered "Page 0123456789 of" whose font numbers the pages (made once per process).
+_TEMPLATE: list[bytes] = []
 
 
-def _number_pages(merged: bytes, total: int, workers: int, nice: int, time_limit: int) -> bytes:
-    """"Page n of m" on every page: an overlay rendered by WeasyPrint (furniture.py)."""
-    chunks = 1 if total <= NUMBERS_PER_PART else max(workers, 1)
-    size = -(-total // chunks)
-    parts = [_Part(f"numbers-{first}", furniture.numbers_html(first, min(first + size - 1, total),
-                                                             total), {})
-             for first in range(1, total + 1, size)]
-    overlays = _run(parts, workers, nice, time_limit, lambda done, count: None)
-    return furniture.stamp(merged, [pdf for pdf, _, _ in overlays])
+def _page_number_template() -> bytes | None:
+    return _TEMPLATE[0] if _TEMPLATE else None
 
 
 def _run(parts: list[_Part], workers: int, nice: int, time_limit: int,
