@@ -200,14 +200,15 @@ def request_report(session: Session, deployment: Deployment, scope: Scope, *,
         return Queued(running)
     report = new_report(session, deployment, scope, actor=actor, fingerprint=fingerprint)
     queued = Queued(report)
-    hooks.on_commit(session, lambda: _hand_to_queue(queued, actor.id if actor else None))
+    # Ids taken now: after the commit the session's objects are expired.
+    report_id, actor_id = report.id, actor.id if actor else None
+    hooks.on_commit(session, lambda: _hand_to_queue(queued, report_id, actor_id))
     return queued
 
 
-def _hand_to_queue(queued: Queued, actor_id: int | None) -> None:
+def _hand_to_queue(queued: Queued, report_id: int, actor_id: int | None) -> None:
     """After the commit: queue the job; if the queue cannot be reached, say so on the row."""
     from . import jobs  # jobs makes its reports with issue() below: imported when used
-    report_id = queued.report.id
     try:
         jobs.enqueue(report_id)
     except Exception:  # noqa: BLE001 — the queue's storage is down; the row must say so
