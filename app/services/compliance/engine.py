@@ -15,7 +15,6 @@ from datetime import date
 from decimal import Decimal
 
 from ...models import FindingCode
-from ..money import format_usd as money
 from .rules import CodeSpec, Rule, RuleSet
 
 ZERO = Decimal("0.00")
@@ -135,6 +134,10 @@ class Outcome:
 def sort_outcomes(outcomes: list[Outcome]) -> list[Outcome]:
     """Highest severity first; then high priority first; then the rule's order of codes."""
     return sorted(outcomes, key=lambda o: (-o.severity, _PRIORITY_RANK[o.priority]))
+
+
+def money(value: Decimal) -> str:
+    return f"${value:,.2f}"
 
 
 # -- lines ---------------------------------------------------------------------------------
