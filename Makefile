@@ -23,7 +23,7 @@ run: $(BIN)/.installed
 	$(FLASK) demo load
 	test -f instance/signing/report-signing-key.pem || $(FLASK) keys create-demo
 	TRIPLEDGER_ENV=$${TRIPLEDGER_ENV:-development} $(BIN)/huey_consumer \
-		app.services.reports.jobs.huey --workers 1 --max-delay 2 --quiet & \
+		worker.huey --workers 1 --max-delay 2 --quiet & \
 	consumer=$$!; trap 'kill $$consumer 2>/dev/null' EXIT INT TERM; \
 	TRIPLEDGER_ENV=$${TRIPLEDGER_ENV:-development} $(BIN)/gunicorn --bind $(HOST):$(PORT) \
 		--workers 2 --access-logfile - wsgi:app

@@ -18,6 +18,7 @@ from app.services import accounts
 from app.services.compliance import (entry_warnings, preview_cost_findings,
                                      preview_role_findings, review)
 from app.services.compliance.disclosure import build_disclosure
+from app.services.compliance.scope import resolve
 from app.services.compliance.fec import fec_csv, fec_rows
 from app.services.errors import NotFound, ValidationFailed
 
@@ -137,28 +138,31 @@ def test_same_facts_same_fingerprint_any_change_a_new_one(world):
 
 def test_scopes_narrow_the_disclosure_and_bad_scopes_are_refused(world):
     dep, people, party = world
-    nc = build_disclosure(db.session, dep, state="nc")
+    nc = build_disclosure(db.session, dep, resolve(db.session, dep, state="nc"))
     assert nc["scope"] == {"kind": "state", "value": "NC"}
     assert {i["volunteer_email"] for i in nc["items"]} == {"fn@example.org",
                                                             "undeclared@example.org"}
     assert {r["state"] for r in nc["roles"]} == {"NC"}
-    paid = build_disclosure(db.session, dep, payer_id=str(party.id))
+    paid = build_disclosure(db.session, dep, resolve(db.session, dep, payer_id=str(party.id)))
     assert [i["payer_name"] for i in paid["items"]] == ["The party"]
-    one = build_disclosure(db.session, dep, volunteer_id=people["us"].id)
+    assert paid["scope"] == {"kind": "payer", "value": party.id, "name": "The party"}
+    one = build_disclosure(db.session, dep, resolve(db.session, dep,
+                                                    volunteer_id=people["us"].id))
     assert {i["volunteer_email"] for i in one["items"]} == {"us@example.org"}
     assert [v["volunteer_email"] for v in one["volunteers"]] == ["us@example.org"]
+    assert one["scope"] == {"kind": "volunteer", "value": people["us"].id}
     other = deployment(slug="other")
     stranger_payer = payer(other, PayerKind.SELF, name="Elsewhere")
     with pytest.raises(ValidationFailed, match="one scope"):
-        build_disclosure(db.session, dep, state="NC", payer_id=party.id)
+        resolve(db.session, dep, state="NC", payer_id=party.id)
     with pytest.raises(ValidationFailed, match="US state"):
-        build_disclosure(db.session, dep, state="XX")
+        resolve(db.session, dep, state="XX")
     with pytest.raises(ValidationFailed, match="whole number"):
-        build_disclosure(db.session, dep, volunteer_id="me")
+        resolve(db.session, dep, volunteer_id="me")
     with pytest.raises(NotFound):
-        build_disclosure(db.session, dep, payer_id=stranger_payer.id)
+        resolve(db.session, dep, payer_id=stranger_payer.id)
     with pytest.raises(NotFound):
-        build_disclosure(db.session, other, volunteer_id=people["us"].id)
+        resolve(db.session, other, volunteer_id=people["us"].id)
 
 
 def test_the_disclosure_reads_in_a_fixed_number_of_queries(app, app_ctx):

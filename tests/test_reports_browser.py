@@ -9,7 +9,7 @@ from app.services.reports import jobs, render
 
 from .browser import chromium, live_server
 from .conftest import PASSWORD
-from .test_reports_support import data, digest, engine  # noqa: F401
+from .test_reports_support import data, digest  # noqa: F401
 
 pytestmark = pytest.mark.browser
 

@@ -16,7 +16,7 @@ from app.extensions import db
 from app.models import Cost, Report
 from app.services.reports import pdfa, render, signing
 
-from .test_reports_support import data, digest, engine, pdf_text  # noqa: F401
+from .test_reports_support import data, digest, pdf_text  # noqa: F401
 
 
 @pytest.fixture(scope="module", autouse=True)

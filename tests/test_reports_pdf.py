@@ -15,8 +15,9 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pikepdf
 import pytest
 
-from app.services.reports import context, listing, pdfa, render, synthetic
+from app.services.reports import context, listing, pdfa, render
 
+from . import synthetic
 from .test_reports_support import pages_text, pdf_text
 
 MADE = datetime(2024, 11, 2, 9, 30, tzinfo=timezone.utc)
@@ -128,6 +129,34 @@ def test_pages_are_numbered_n_of_m_with_running_headers(which, request):
         assert any(short in p for p in pages[2:]), short
 
 
+def _pagination_artifacts(page) -> list[list[str]]:
+    """The drawing operators inside each /Artifact <</Type /Pagination>> of a page."""
+    found, stack = [], []
+    for operands, operator in pikepdf.parse_content_stream(page):
+        op = str(operator)
+        if op in ("BDC", "BMC"):
+            pagination = (op == "BDC" and operands[0] == pikepdf.Name.Artifact
+                          and isinstance(operands[1], pikepdf.Dictionary)
+                          and operands[1].get("/Type") == pikepdf.Name.Pagination)
+            stack.append(pagination)
+            if pagination:
+                found.append([])
+        elif op == "EMC":
+            stack.pop()
+        elif any(stack) and op in ("Tj", "TJ", "'", '"', "Do"):
+            found[-1].append(op)
+    return found
+
+
+@pytest.mark.parametrize("which", ["tiny", "large"])
+def test_page_numbers_are_drawn_as_pagination_artifacts(which, request):
+    _, pdf, _ = request.getfixturevalue(which)
+    with pikepdf.open(io.BytesIO(pdf)) as doc:
+        for n, page in enumerate(doc.pages, start=1):
+            artifacts = _pagination_artifacts(page)
+            assert len(artifacts) == 1 and artifacts[0], f"page {n}: {artifacts}"
+
+
 def test_merged_report_has_an_outline_to_every_section(large):
     _, pdf, rendered = large
     assert rendered.parts > 3
@@ -154,8 +183,9 @@ def test_lines_that_look_like_compensation_are_itemised_with_rule_and_citation(s
     for item in flagged:
         assert f"#{item['cost_id']} " in part4
     part4 = " ".join(part4.split())
+    r10 = next(r for r in disclosure["rule_set"]["rules"] if r["id"] == "R10")
     assert "R10 (PROHIBITED_FOREIGN_INKIND):" in part4
-    assert "When: travel, housing, meals" in part4
+    assert f"When: {r10['when'][:40]}" in part4
     assert "Citation: 52 U.S.C. 30121(a)(1)(A)" in part4
 
 
@@ -183,8 +213,11 @@ def test_open_questions_show_each_review_and_its_reason(small):
 def test_method_lists_every_rule_with_its_citation_and_the_notice(small):
     disclosure, pdf, _ = small
     method = " ".join(part(pdf, "7. Method").split())
+    # A long citation may wrap inside "30101(8)(A)" or at a hyphen (which pdftotext then
+    # drops): compare without line breaks and hyphens.
+    unbroken = re.sub(r"[\s-]", "", method)
     for rule in disclosure["rule_set"]["rules"]:
-        assert rule["citation"] in method, rule["id"]
+        assert re.sub(r"[\s-]", "", rule["citation"]) in unbroken, rule["id"]
     assert "It is not legal advice." in method
     assert "State law in NC, NV, PA and VA is not covered." in method
 
@@ -309,7 +342,7 @@ def test_the_url_fetcher_refuses_local_files_and_the_network(tmp_path):
         url = f"http://127.0.0.1:{server.server_port}/pixel.png"
         html = (f'<link rel="stylesheet" href="file://{secret}"><img src="{url}">'
                 f'<img src="file:///etc/passwd"><img src="data:image/png;base64,AAAA"><p>Hi</p>')
-        pdf, pages, refused = render.render_part(html, {}, 30)
+        pdf, pages, refused = render.render_part(html, {})
     finally:
         server.shutdown()
         server.server_close()

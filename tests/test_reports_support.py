@@ -1,15 +1,13 @@
 """Helpers for the report tests (no tests here).
 
 ``stand_in_disclosure`` builds a disclosure of the engine's contract shape from the real rows
-of a test database, with a deliberately tiny rule table: it stands in for
-``app.services.compliance.disclosure.build_disclosure`` until that engine is merged, so the
-report pipeline is tested end to end against real data (the engine's own rules are its tests'
-business). ``pdf_text`` reads a PDF back with poppler's pdftotext.
+of a test database, with a deliberately tiny rule table: a test hands it to the report in
+place of ``build_disclosure`` to make the engine misbehave (a statement that would leak
+another volunteer's lines). ``pdf_text`` reads a PDF back with poppler's pdftotext.
 """
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import subprocess
 import tempfile
@@ -25,8 +23,7 @@ from app.models import (Citizenship, Cost, Payer, Placement, Role, Signup, Signu
                         Volunteer)
 from app.models.types import utcnow
 from app.services import accounts, ledger
-from app.services.reports import source, synthetic
-
+from . import synthetic
 from .conftest import PASSWORD
 from .factories import make_deployment, make_signup
 
@@ -39,8 +36,7 @@ _RULES = {"FOREIGN_PARTY": ("R10", ["PROHIBITED_FOREIGN_INKIND"]),
 _SEVERITY = {"PROHIBITED_FOREIGN_INKIND": 10, "PROHIBITED_SOURCE": 8, "REVIEW_PAYER_UNKNOWN": 6,
              "INKIND_REPORTABLE": 4, "CAMPAIGN_EXP": 3, "VOL_OK": 1}
 RULE_SET = {"version": "test-1",
-            "rules": [{"id": r, "when": w, "codes": c, "reason": why, "citation": cite}
-                      for r, w, c, why, cite in synthetic.RULES],
+            "rules": synthetic.RULES,
             "thresholds": [{"name": "Volunteer transportation exemption", "amount": "1000.00"}],
             "soft_spots": ["State law is not covered."]}
 
@@ -162,13 +158,6 @@ def digest(data: bytes) -> str:
 
 def canonical(obj) -> str:
     return json.dumps(obj, sort_keys=True)
-
-
-@pytest.fixture(autouse=True)
-def engine(monkeypatch):
-    """The real compliance engine when it is installed; the stand-in above until then."""
-    if importlib.util.find_spec("app.services.compliance.disclosure") is None:
-        monkeypatch.setattr(source, "build_disclosure", stand_in_disclosure)
 
 
 def _volunteer(email, name, citizenship):

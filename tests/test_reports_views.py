@@ -2,6 +2,7 @@
 stored reports served again, volunteers' own statements, verification, background jobs."""
 from __future__ import annotations
 
+import ast
 import html
 import io
 import json
@@ -9,7 +10,9 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pikepdf
 import pytest
@@ -21,7 +24,7 @@ from app.services.reports import jobs, pdfa, render, source
 
 from .conftest import PASSWORD, csrf_token, log_in
 from .factories import make_deployment
-from .test_reports_support import data, digest, engine, pdf_text, stand_in_disclosure  # noqa: F401
+from .test_reports_support import data, digest, pdf_text, stand_in_disclosure  # noqa: F401
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -132,17 +135,6 @@ def test_a_deployment_with_no_data_gives_a_valid_short_report(app, client, creat
     assert "Page 1 of" in text
 
 
-def test_the_engine_missing_is_a_clear_503(client, create_user, data, monkeypatch):
-    monkeypatch.undo()
-    def missing(name):
-        raise ModuleNotFoundError(f"No module named {name!r}", name=name)
-    monkeypatch.setattr(source.importlib, "import_module", missing)
-    _login_staff(client, create_user)
-    response = client.get(f"/deployments/{data['slug']}/reports/disclosure.pdf")
-    assert response.status_code == 503
-    assert "compliance engine is not installed" in response.get_data(as_text=True)
-
-
 def test_a_volunteer_downloads_their_own_statement_with_only_their_lines(client, data):
     assert log_in(client, "ana@example.org").status_code == 302
     index = client.get("/me/statements/")
@@ -177,9 +169,9 @@ def test_a_volunteer_outside_the_deployment_has_no_statement_there(client, creat
 
 
 def test_a_statement_never_leaks_another_volunteers_line(app, client, data, monkeypatch):
-    def leaky(session, deployment, **kwargs):
+    def leaky(session, deployment, scope):
         whole = stand_in_disclosure(session, deployment)
-        whole["scope"] = {"kind": "volunteer", "value": kwargs.get("volunteer_id")}
+        whole["scope"] = {"kind": "volunteer", "value": scope.id}
         return whole
     monkeypatch.setattr(source, "build_disclosure", leaky)
     app.config["PROPAGATE_EXCEPTIONS"] = False
@@ -330,6 +322,55 @@ def test_the_job_queue_on_sqlite_with_a_real_consumer(make_app, data, tmp_path):
     assert status["progress"] == 100 and status["stage"] == "Done"
     [report] = _reports(app)
     assert report.page_count and report.sha256
+
+
+def test_asking_again_while_a_job_is_queued_returns_that_job(make_app, data, tmp_path):
+    app = make_app(REPORT_SYNC_MAX_LINES=1, REPORT_QUEUE_FILE=str(tmp_path / "jobs.sqlite3"))
+    client = app.test_client()
+    with app.app_context():
+        accounts.create_user(db.session, email="aud5@example.org", full_name="A",
+                             role=Role.AUDITOR, password=PASSWORD, actor=None)
+        db.session.commit()
+    assert log_in(client, "aud5@example.org").status_code == 302
+    url = f"/deployments/{data['slug']}/reports/disclosure.pdf"
+    first, again = client.get(url), client.get(url)
+    assert first.status_code == again.status_code == 303
+    assert first.location == again.location
+    [report] = _reports(app)
+    assert report.status is ReportStatus.QUEUED and report.fingerprint
+    with app.app_context():
+        assert jobs.get_huey().pending_count() == 1
+    # Other data is another report: queued beside the first.
+    with app.app_context():
+        db.session.get(Cost, data["bo_cost"]).amount_usd = 321
+        db.session.commit()
+    assert client.get(url).status_code == 303
+    assert len(_reports(app)) == 2
+
+
+def test_worker_py_gives_the_consumer_its_app_and_queue(tmp_path):
+    """``huey_consumer worker.huey`` (make run) finds the queue, bound to an app."""
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/w.sqlite3",
+           "SECRET_KEY": "worker-test-" + "x" * 40,
+           "TRIPLEDGER_REPORT_QUEUE_FILE": str(tmp_path / "jobs.sqlite3")}
+    env.pop("REDIS_URL", None)
+    shown = subprocess.run(
+        [sys.executable, "-c", "import worker; from app.services.reports import jobs; "
+         "print(type(worker.huey).__name__, jobs._job_app() is worker.app)"],
+        cwd=root, env=env, capture_output=True, text=True, timeout=60)
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.split()[-2:] == ["SqliteHuey", "True"]
+
+
+def test_nothing_under_services_builds_the_app():
+    services = Path(__file__).resolve().parent.parent / "app" / "services"
+    for path in services.rglob("*.py"):
+        tree = ast.parse(path.read_text(), str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                names = {alias.name for alias in node.names}
+                assert "create_app" not in names, path
 
 
 def test_a_failed_job_says_why(make_app, data, monkeypatch):

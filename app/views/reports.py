@@ -13,9 +13,9 @@ from ..forms.reports import GenerateReportForm, VerifyReportForm
 from ..models import Report, ReportStatus, Role
 from ..security import gate
 from ..services import deployments
+from ..services.compliance import scope as scopes
 from ..services.errors import DomainError, NotFound
-from ..services.reports import (jobs, render, scope as scopes, service, signing, source,
-                                verify as checks)
+from ..services.reports import render, service, signing, verify as checks
 
 bp = Blueprint("reports", __name__, url_prefix="/deployments/<slug>/reports")
 gate(bp, Role.AUDITOR, Role.ORGANISER, Role.ADMIN)
@@ -50,32 +50,6 @@ def index(slug: str):
                            form=GenerateReportForm(), signing_key=service.signing_key())
 
 
-def _make(deployment, scope):
-    """Serve a stored report of the same data, render a small one now, or queue a big one.
-
-    Returns (report, pdf or None when queued). Commits.
-    """
-    disclosure = source.load(db.session, deployment, scope)
-    big = service.size_of(disclosure) > int(service.setting("REPORT_SYNC_MAX_LINES"))
-    if big and service.find_cached(db.session, deployment, scope,
-                                   disclosure.get("fingerprint")) is None:
-        report = service.new_report(db.session, deployment, scope, actor=current_user)
-        db.session.commit()
-        try:
-            jobs.enqueue(report)
-        except Exception as exc:  # the queue's storage is down: say so on the row, too
-            report.status = ReportStatus.FAILED
-            report.error = report.stage = "The report queue could not be reached."
-            db.session.commit()
-            raise service.QueueUnavailable("The report queue could not be reached; try again "
-                                           "later or ask an administrator.") from exc
-        return report, None
-    issued = service.issue(db.session, deployment, scope, actor=current_user,
-                           disclosure=disclosure)
-    db.session.commit()
-    return issued.report, issued.pdf
-
-
 @bp.post("/")
 def generate(slug: str):
     deployment = deployments.get_deployment(db.session, slug)
@@ -86,16 +60,20 @@ def generate(slug: str):
         return redirect(url_for("reports.index", slug=slug))
     try:
         scope = scopes.resolve(db.session, deployment, **form.scope_arguments())
-        report, pdf = _make(deployment, scope)
+        result = service.request_report(db.session, deployment, scope, actor=current_user)
     except DomainError as exc:
         db.session.rollback()
         flash(exc.message, "error")
         return redirect(url_for("reports.index", slug=slug))
-    if pdf is None:
+    db.session.commit()
+    report = result.report
+    if isinstance(result, service.Issued):
+        flash(f"Report #{report.id} is ready.", "success")
+    elif result.problem:
+        flash(result.problem, "error")
+    else:
         flash(f"Report #{report.id} is big: it is being made in the background. This page "
               "shows its progress.", "info")
-    else:
-        flash(f"Report #{report.id} is ready.", "success")
     return redirect(url_for("reports.index", slug=slug, _anchor=f"report-{report.id}"))
 
 
@@ -106,19 +84,19 @@ def disclosure_pdf(slug: str):
     unknown = set(request.args) - {"state", "payer", "volunteer"}
     if unknown:
         raise NotFound(f"Unknown scope {sorted(unknown)[0]!r}: use state, payer or volunteer.")
-    try:
-        scope = scopes.resolve(db.session, deployment, state=request.args.get("state"),
-                               payer=request.args.get("payer"),
-                               volunteer=request.args.get("volunteer"))
-        report, pdf = _make(deployment, scope)
-    except DomainError:
-        db.session.rollback()
-        raise
-    if pdf is None:
-        flash(f"This report is big: report #{report.id} is being made in the background; "
-              "download it here when it is done.", "info")
-        return redirect(url_for("reports.index", slug=slug, _anchor=f"report-{report.id}"), 303)
-    return send_pdf(pdf, file_name(slug, report))
+    scope = scopes.resolve(db.session, deployment, state=request.args.get("state"),
+                           payer=request.args.get("payer"),
+                           volunteer=request.args.get("volunteer"))
+    result = service.request_report(db.session, deployment, scope, actor=current_user)
+    db.session.commit()
+    report = result.report
+    if isinstance(result, service.Issued):
+        return send_pdf(result.pdf, file_name(slug, report))
+    if result.problem:
+        raise service.QueueUnavailable(result.problem)
+    flash(f"This report is big: report #{report.id} is being made in the background; "
+          "download it here when it is done.", "info")
+    return redirect(url_for("reports.index", slug=slug, _anchor=f"report-{report.id}"), 303)
 
 
 def _report_of(slug: str, report_id: int) -> Report:

@@ -5,35 +5,26 @@ there is nothing to change in a link to reach someone else's.
 """
 from flask import Blueprint, render_template
 from flask_login import current_user
-from sqlalchemy import or_, select
 
 from ..extensions import db
-from ..models import Cost, Deployment, Role, Signup
+from ..models import Role
 from ..security import gate
 from ..services import deployments
+from ..services.compliance import scope as scopes
 from ..services.errors import NotFound
-from ..services.reports import render, scope as scopes, service
+from ..services.reports import render, service, statements
 from .reports import send_pdf
 
 bp = Blueprint("statements", __name__, url_prefix="/me/statements")
 gate(bp, Role.VOLUNTEER)
 
 
-def _own_deployments() -> list[Deployment]:
-    volunteer = current_user.volunteer
-    if volunteer is None:
-        return []
-    involved = or_(
-        Deployment.id.in_(select(Signup.deployment_id).where(Signup.volunteer_id == volunteer.id)),
-        Deployment.id.in_(select(Cost.deployment_id).where(Cost.volunteer_id == volunteer.id)))
-    return db.session.scalars(select(Deployment).where(involved)
-                              .order_by(Deployment.starts_on.desc())).all()
-
-
 @bp.get("/")
 def index():
     render.warm(int(service.setting("REPORT_WORKERS")))  # a download is likely to follow
-    return render_template("reports/statements.html", deployments=_own_deployments())
+    return render_template("reports/statements.html",
+                           deployments=statements.deployments_of(db.session,
+                                                                 current_user.volunteer))
 
 
 @bp.get("/<slug>.pdf")
@@ -42,6 +33,9 @@ def download(slug: str):
     if current_user.volunteer is None:
         raise NotFound("Your account has no volunteer record, so there is no statement.")
     scope = scopes.for_volunteer(db.session, deployment, current_user.volunteer)
-    issued = service.issue(db.session, deployment, scope, actor=current_user)
+    # Made now, whatever its size: one person's lines are few, and a volunteer has no page
+    # that follows a background job.
+    issued = service.request_report(db.session, deployment, scope, actor=current_user,
+                                    background=False)
     db.session.commit()
     return send_pdf(issued.pdf, f"statement-{slug}-{issued.report.id}.pdf")

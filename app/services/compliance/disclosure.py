@@ -15,11 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from ...models import (Cost, Deployment, Finding, FindingCode, FindingReview, Payer, PayerKind,
-                       Placement, Signup, User, Volunteer)
+                       Placement, ReportScope, Signup, User, Volunteer)
 from ...models.types import utcnow
-from ..errors import NotFound, ValidationFailed
-from ..validation import state_code as check_state
 from .rules import sha256_of
+from .scope import WHOLE, Scope
 from .store import active_rule_set
 from .sync import flush_pending, states_by_volunteer
 from .verdicts import FindingBrief, verdict_for
@@ -33,42 +32,6 @@ def _money(value: Decimal | None) -> str | None:
 
 def _v(value):
     return None if value is None else getattr(value, "value", value)
-
-
-def resolve_scope(session: Session, deployment: Deployment, *, state=None, payer_id=None,
-                  volunteer_id=None) -> dict:
-    """{"kind", "value"} for at most one of state, payer or volunteer.
-
-    :raises ValidationFailed: more than one scope, or a malformed value
-    :raises NotFound: a payer or volunteer that is not part of this deployment
-    """
-    given = [(kind, value) for kind, value in (("state", state), ("payer", payer_id),
-                                               ("volunteer", volunteer_id))
-             if value not in (None, "")]
-    if len(given) > 1:
-        raise ValidationFailed("Choose one scope: a state, a payer or a volunteer.",
-                               field="scope")
-    if not given:
-        return {"kind": "deployment", "value": deployment.slug}
-    kind, value = given[0]
-    if kind == "state":
-        return {"kind": "state", "value": check_state(str(value))}
-    if not str(value).isdigit():
-        raise ValidationFailed(f"The {kind} id must be a whole number.", field=f"{kind}_id")
-    value = int(value)
-    if kind == "payer":
-        payer = session.get(Payer, value)
-        if payer is None or payer.deployment_id != deployment.id:
-            raise NotFound("That payer is not in this deployment.")
-        return {"kind": "payer", "value": value, "name": payer.name}
-    known = session.scalar(select(Volunteer.id).where(Volunteer.id == value, (
-        select(Signup.id).where(Signup.volunteer_id == value,
-                                Signup.deployment_id == deployment.id).exists()
-        | select(Cost.id).where(Cost.volunteer_id == value,
-                                Cost.deployment_id == deployment.id).exists())))
-    if known is None:
-        raise NotFound("That volunteer has no sign-up or cost line in this deployment.")
-    return {"kind": "volunteer", "value": value}
 
 
 def _reviews(session: Session, deployment: Deployment) -> dict[int, dict]:
@@ -125,17 +88,14 @@ def _codes(findings: list[dict]) -> tuple[list[str], list[str]]:
     return codes, rules
 
 
-def build_disclosure(session: Session, deployment: Deployment, *, state=None, payer_id=None,
-                     volunteer_id=None) -> dict:
-    """The disclosure of ``deployment`` (or of one state, payer or volunteer in it).
-
-    :raises ValidationFailed: more than one scope, or a malformed one
-    :raises NotFound: a payer or volunteer outside this deployment
-    """
+def build_disclosure(session: Session, deployment: Deployment,
+                     scope: Scope | None = None) -> dict:
+    """The disclosure of ``deployment``, or of the part of it ``scope`` covers (a scope from
+    ``scope.resolve``; None is the whole deployment)."""
     flush_pending(session)  # changes made earlier in this transaction count
     rs = active_rule_set(session)
-    scope = resolve_scope(session, deployment, state=state, payer_id=payer_id,
-                          volunteer_id=volunteer_id)
+    scope = scope or WHOLE
+    kind = scope.kind
     signups = session.execute(
         select(Signup.id, Signup.deployment_id, Signup.volunteer_id, Signup.role, Signup.status,
                Signup.arrive_on, Signup.depart_on, Signup.role_override_reason,
@@ -159,13 +119,13 @@ def build_disclosure(session: Session, deployment: Deployment, *, state=None, pa
                   .join(Payer, Payer.id == Cost.payer_id)
                   .outerjoin(arranger, arranger.id == Cost.arranged_by_id)
                   .where(Cost.deployment_id == deployment.id))
-    if scope["kind"] == "payer":
-        cost_query = cost_query.where(Cost.payer_id == scope["value"])
-    if scope["kind"] == "volunteer":
-        cost_query = cost_query.where(Cost.volunteer_id == scope["value"])
+    if kind is ReportScope.PAYER:
+        cost_query = cost_query.where(Cost.payer_id == scope.id)
+    if kind is ReportScope.VOLUNTEER:
+        cost_query = cost_query.where(Cost.volunteer_id == scope.id)
     cost_rows = session.execute(cost_query).all()
-    if scope["kind"] == "state":
-        cost_rows = [row for row in cost_rows if states.get(row.volunteer_id) == scope["value"]]
+    if kind is ReportScope.STATE:
+        cost_rows = [row for row in cost_rows if states.get(row.volunteer_id) == scope.value]
 
     def person(vid: int) -> dict:
         who = people[vid]
@@ -193,16 +153,16 @@ def build_disclosure(session: Session, deployment: Deployment, *, state=None, pa
                       "findings": findings})
 
     in_scope = {row.volunteer_id for row in cost_rows}
-    if scope["kind"] == "deployment":
+    if kind is ReportScope.DEPLOYMENT:
         in_scope |= {row.volunteer_id for row in signups}
-    elif scope["kind"] == "state":
-        in_scope |= {row.volunteer_id for row in signups if row.state_code == scope["value"]}
-    elif scope["kind"] == "volunteer":
-        in_scope.add(scope["value"])
+    elif kind is ReportScope.STATE:
+        in_scope |= {row.volunteer_id for row in signups if row.state_code == scope.value}
+    elif kind is ReportScope.VOLUNTEER:
+        in_scope.add(scope.id)
     roles = []
     for row in signups:
-        if row.volunteer_id not in in_scope or (scope["kind"] == "state"
-                                                and row.state_code != scope["value"]):
+        if row.volunteer_id not in in_scope or (kind is ReportScope.STATE
+                                                and row.state_code != scope.value):
             continue
         findings = by_signup.get(row.id, [])
         codes, rule_ids = _codes(findings)
@@ -230,7 +190,7 @@ def build_disclosure(session: Session, deployment: Deployment, *, state=None, pa
                        "sending_organisation": deployment.sending_organisation,
                        "receiving_committee": deployment.receiving_committee,
                        "election": deployment.election, "election_code": deployment.election_code},
-        "scope": scope,
+        "scope": scope.as_json(deployment),
         "items": items, "roles": roles, "volunteers": volunteers,
         "totals_by_code": {code: _money(total) for code, total in totals_by_code.items()},
         "totals_by_payer_kind": {kind: _money(total) for kind, total in totals_by_kind.items()},

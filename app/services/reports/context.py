@@ -9,8 +9,10 @@ from datetime import datetime
 from decimal import Decimal
 
 from ...models import FindingCode
+from ..money import format_amount, format_usd
 from . import charts
 from .listing import INDENT, Group, Section, clean, cut, iso, paginate, wrap
+from .sections import COMPENSATION, OTHER, QUESTIONS, ROLES, SECTIONS, ReportSection
 
 #: Codes that make a line "look like compensation or a prohibited contribution" (section 4).
 COMPENSATION_CODES = {FindingCode.PROHIBITED_FOREIGN_INKIND.value,
@@ -23,17 +25,6 @@ NOTICE = ("This report applies a published rule set to the facts recorded in Tri
           "is, and what to do, is for the committee's treasurer and a qualified lawyer to "
           "decide. Findings marked REVIEW are open questions that a person must answer. "
           "State law, FARA and the sending country's rules are not covered.")
-
-
-def money(value) -> str:
-    """``$1,234.56`` from a Decimal or the disclosure's amount strings."""
-    amount = Decimal(value or 0)
-    sign = "-" if amount < 0 else ""
-    return f"{sign}${abs(amount):,.2f}"
-
-
-def _amount(value) -> str:
-    return f"{Decimal(value or 0):,.2f}"
 
 
 def _when(iso_text: str | None) -> str:
@@ -102,12 +93,12 @@ def _item_entry(item: dict) -> list[str]:
     the volunteer is named once, in the heading above their lines, not on each line.
     """
     paid = "" if item.get("currency") == "USD" else \
-        f"{_amount(item.get('amount'))} {clean(item.get('currency'))} "
+        f"{format_amount(item.get('amount'))} {clean(item.get('currency'))} "
     kind = clean(item.get("payer_kind"))
     payer = "self-paid" if kind == "SELF" else \
         f"paid by {iso(item.get('payer_name')) or 'unknown'} ({kind})"
     text = (f"{'#' + str(item.get('cost_id')):>8} {clean(item.get('incurred_on')):<10} "
-            f"{clean(item.get('category')):<16} {money(item.get('amount_usd')):>13}  "
+            f"{clean(item.get('category')):<16} {format_usd(item.get('amount_usd')):>13}  "
             f"{', '.join(item.get('codes') or []) or '-'} · "
             f"{', '.join(dict.fromkeys(item.get('rule_ids') or [])) or '-'} · {paid}{payer}")
     if item.get("arranged_by_name"):
@@ -121,16 +112,16 @@ def _usd(rows: list[dict]) -> Decimal:
     return sum((Decimal(r.get("amount_usd") or 0) for r in rows), Decimal(0))
 
 
-def _item_section(key: str, title: str, short: str, items: list[dict], rules: _Rules,
-                  intro: str, empty: str) -> Section:
+def _item_section(part: ReportSection, items: list[dict], rules: _Rules, intro: str,
+                  empty: str) -> Section:
     """Lines grouped by volunteer, after a legend of the rules behind them with citations."""
     by_rule: dict[str, list[dict]] = defaultdict(list)
     by_person: dict[str, list[dict]] = defaultdict(list)
     for item in items:
         by_rule[_primary(item.get("findings") or [], item.get("rule_ids") or [])].append(item)
         by_person[clean(item.get("volunteer_email"))].append(item)
-    lines = wrap(f"{len(items)} cost line(s), {money(_usd(items))} in total (US dollars at the "
-                 "recorded exchange rates). " + intro, first="", indent="")
+    lines = wrap(f"{len(items)} cost line(s), {format_usd(_usd(items))} in total (US dollars at "
+                 "the recorded exchange rates). " + intro, first="", indent="")
     if by_rule:
         lines += ["", "The rules behind these lines (each line names its rules):"]
     for rule_id in sorted(by_rule, key=rules.sort_key):
@@ -138,7 +129,7 @@ def _item_section(key: str, title: str, short: str, items: list[dict], rules: _R
         finding = (by_rule[rule_id][0].get("findings") or [{}])[0]
         codes = ", ".join(rule.get("codes") or [finding.get("code") or "-"])
         lines += wrap(f"{rule_id or '-'} ({codes}): {len(by_rule[rule_id])} line(s), "
-                      f"{money(_usd(by_rule[rule_id]))}. When: "
+                      f"{format_usd(_usd(by_rule[rule_id]))}. When: "
                       f"{rule.get('when') or 'not in this rule set'}. Why: "
                       f"{rule.get('reason') or finding.get('reason') or '-'}. Citation: "
                       f"{rule.get('citation') or finding.get('citation') or '-'}.",
@@ -154,9 +145,9 @@ def _item_section(key: str, title: str, short: str, items: list[dict], rules: _R
         head = rows[0]
         heading = cut(f"{_person(head)} · {_citizenship(head.get('citizenship'))} · "
                       f"{clean(head.get('state')) or 'no state'} · {len(rows)} line(s), "
-                      f"{money(_usd(rows))}", 104)
+                      f"{format_usd(_usd(rows))}", 104)
         groups.append(Group(heading, [], [_item_entry(i) for i in rows], level="line"))
-    return Section(key, title, lines, groups, empty, short)
+    return Section(part.key, part.title, lines, groups, empty, part.header)
 
 
 _CITIZENSHIP_SHORT = {"US_CITIZEN": "US", "LPR": "LPR", "FOREIGN_NATIONAL": "FN"}
@@ -187,14 +178,15 @@ def _roles_section(roles: list[dict]) -> Section:
         groups.append(Group(f"{state} · {len(rows)} sign-up(s)", [],
                             [_role_entry(r) for r in rows]))
     intro = wrap(f"{len(roles)} sign-up(s). Who served where, in what role and on what dates. "
-                 "This part shows no money: things of value follow in parts 4 and 5.",
+                 f"This part shows no money: things of value follow in parts "
+                 f"{COMPENSATION.number} and {OTHER.number}.",
                  first="", indent="")
     intro += ["Citizenship: US = US citizen, LPR = lawful permanent resident, FN = foreign "
               "national, ? = not declared.", "",
               f"  {'Role':<16} {'Arrive→depart':<21} {'Status':<9} Cit Volunteer · codes "
               "(rules), if any"]
-    return Section("roles", "3. Volunteer roles", intro, groups, "No sign-ups in this scope.",
-                   "3. Volunteer roles")
+    return Section(ROLES.key, ROLES.title, intro, groups, "No sign-ups in this scope.",
+                   ROLES.header)
 
 
 def _question(head: str, person: str, review: dict | None) -> list[str]:
@@ -220,7 +212,7 @@ def _questions_section(items: list[dict], roles: list[dict], rules: _Rules) -> t
                 continue
             open_count += 1
             unreviewed += not finding.get("review")
-            head = (f"{'#' + str(item.get('cost_id')):>8} {money(item.get('amount_usd')):>13} "
+            head = (f"{'#' + str(item.get('cost_id')):>8} {format_usd(item.get('amount_usd')):>13} "
                     f"{code}")
             buckets[str(finding.get("rule_id") or "")].append(
                 (finding, _question(head, f"<{clean(item.get('volunteer_email'))}>",
@@ -245,17 +237,17 @@ def _questions_section(items: list[dict], roles: list[dict], rules: _Rules) -> t
     intro = wrap(f"{open_count} question(s), {unreviewed} not yet reviewed. Unknown payers and "
                  "points the law leaves unsettled: a person decides. Each auditor's review is "
                  "shown with its reason; a review made before the facts changed is marked. A "
-                 "cost line's date, category and payer are in part 4 or 5 under its number.",
-                 first="", indent="")
-    section = Section("questions", "6. Open questions and reviews", intro, groups,
-                      "No open questions in this scope.", "6. Open questions")
+                 f"cost line's date, category and payer are in part {COMPENSATION.number} or "
+                 f"{OTHER.number} under its number.", first="", indent="")
+    section = Section(QUESTIONS.key, QUESTIONS.title, intro, groups,
+                      "No open questions in this scope.", QUESTIONS.header)
     return section, open_count, unreviewed
 
 
 def _threshold(value) -> str:
     """"Label: $1,000.00 (from … to …); citation" for the engine's thresholds."""
     if isinstance(value, dict) and "label" in value and "amount" in value:
-        text = f"{clean(value['label'])}: {money(value['amount'])}"
+        text = f"{clean(value['label'])}: {format_usd(value['amount'])}"
         since, until = value.get("effective_from"), value.get("effective_to")
         if since or until:
             text += f" ({'from ' + clean(since) if since else ''}" \
@@ -292,15 +284,12 @@ def build_context(disclosure: dict, *, placements: list[dict], chain_head: tuple
     other = [i for i in items if not COMPENSATION_CODES & set(i.get("codes") or [])]
     roles_section = _roles_section(roles)
     comp_section = _item_section(
-        "compensation", "4. Things of value that look like compensation or a prohibited "
-        "contribution", "4. Compensation or prohibited contribution", flagged, rules,
-        "Each line is listed under the rule behind its most severe finding, with that rule's "
-        "reason and citation; all of its codes are shown.",
+        COMPENSATION, flagged, rules, "Each line is listed under the rule behind its most severe "
+        "finding, with that rule's reason and citation; all of its codes are shown.",
         "No line in this scope looks like compensation or a prohibited contribution.")
     other_section = _item_section(
-        "other", "5. Other things of value", "5. Other things of value", other, rules,
-        "Reportable in-kind contributions, the campaign's own expenditures and volunteers' own "
-        "expenses.", "No other things of value in this scope.")
+        OTHER, other, rules, "Reportable in-kind contributions, the campaign's own expenditures "
+        "and volunteers' own expenses.", "No other things of value in this scope.")
     questions_section, open_count, unreviewed = _questions_section(items, roles, rules)
     sections = []
     for section in (roles_section, comp_section, other_section, questions_section):
@@ -342,18 +331,18 @@ def build_context(disclosure: dict, *, placements: list[dict], chain_head: tuple
         },
         "summary": {
             "volunteers": len(volunteers), "roles": len(roles), "lines": len(items),
-            "total_usd": money(total_usd), "placements": placement_rows,
+            "total_usd": format_usd(total_usd), "placements": placement_rows,
             "citizenship": sorted(citizenship.items(), key=lambda kv: (-kv[1], kv[0])),
             "verdicts": sorted(verdicts.items(), key=lambda kv: (-kv[1], kv[0])),
-            "by_payer_kind": [{"kind": k, "amount": money(v)} for k, v in by_kind],
-            "by_code": [{"code": k, "amount": money(v), "class": _code_class(k)}
+            "by_payer_kind": [{"kind": k, "amount": format_usd(v)} for k, v in by_kind],
+            "by_code": [{"code": k, "amount": format_usd(v), "class": _code_class(k)}
                         for k, v in by_code],
             "parts": [
                 {"title": roles_section.title, "what": f"{len(roles)} sign-up(s)", "usd": ""},
                 {"title": comp_section.title, "what": f"{len(flagged)} line(s)",
-                 "usd": money(flagged_usd)},
+                 "usd": format_usd(flagged_usd)},
                 {"title": other_section.title, "what": f"{len(other)} line(s)",
-                 "usd": money(other_usd)},
+                 "usd": format_usd(other_usd)},
                 {"title": questions_section.title,
                  "what": f"{open_count} question(s), {unreviewed} not reviewed", "usd": ""},
             ],
@@ -365,6 +354,8 @@ def build_context(disclosure: dict, *, placements: list[dict], chain_head: tuple
                                      title="Totals by finding code"),
             },
         },
+        #: Every section's number, title, running header and contents line, by key.
+        "titles": {section.key: section.as_json() for section in SECTIONS},
         "sections": sections,
         "method": {
             "rules": [{"id": clean(r.get("id")), "when": clean(r.get("when")),
@@ -378,7 +369,3 @@ def build_context(disclosure: dict, *, placements: list[dict], chain_head: tuple
             "notice": NOTICE,
         },
     }
-
-
-def sheet_count(context: dict) -> int:
-    return sum(len(s["sheets"]) for s in context["sections"])

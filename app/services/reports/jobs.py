@@ -1,13 +1,15 @@
 """Background report jobs on huey: SQLite storage in the instance folder by default, Redis
 when ``REDIS_URL`` is set. Progress is kept on the Report row, so any web process can show it.
 
-The consumer is its own process (``make run`` starts it)::
+The consumer is its own process (``make run`` starts it), built by ``worker.py`` at the
+top of the repository, beside ``wsgi.py``::
 
-    huey_consumer app.services.reports.jobs.huey --workers 1
+    huey_consumer worker.huey --workers 1
 
-It builds the app from the same configuration as the web processes (``create_app()``) and
-renders each report with a pool of worker processes at a lower CPU priority, so the web app
-keeps answering while a big report is made.
+It renders each report with a pool of worker processes at a lower CPU priority, so the web
+app keeps answering while a big report is made. Nothing here builds the app: a job runs with
+the app of the request that queued it (huey's immediate mode), or the one the consumer
+bound (``bind_app``).
 """
 from __future__ import annotations
 
@@ -24,8 +26,8 @@ from ...extensions import db
 from ...models import Report, ReportStatus
 from ...models.types import utcnow
 from .. import audit
+from ..compliance import scope as scopes
 from ..errors import DomainError
-from . import scope as scopes
 from . import service, source
 
 logger = logging.getLogger(__name__)
@@ -63,8 +65,8 @@ def get_huey(config=None, instance_path: str | None = None) -> Huey:
         return instance
 
 
-def bind_app(app: Flask) -> None:
-    """The app a consumer in this process runs jobs with (the consumer, or a test)."""
+def bind_app(app: Flask | None) -> None:
+    """The app a consumer in this process runs jobs with (worker.py, or a test)."""
     global _bound_app
     _bound_app = app
 
@@ -73,15 +75,18 @@ def _job_app() -> Flask:
     if has_app_context():
         return current_app._get_current_object()
     if _bound_app is None:
-        from ... import create_app
-        bind_app(create_app())
+        raise RuntimeError("No app to run report jobs with: start the consumer with "
+                           "'huey_consumer worker.huey' (worker.py binds the app).")
     return _bound_app
 
 
-def enqueue(report: Report) -> None:
-    """Queue the job that makes ``report`` (commit the row first: the job reads it)."""
+def enqueue(report_id: int) -> None:
+    """Queue the job that makes report ``report_id`` (its row is committed: the job reads it).
+
+    ``service.request_report`` calls this once the row is committed.
+    """
     queue = get_huey()
-    _tasks[id(queue)](report.id)
+    _tasks[id(queue)](report_id)
 
 
 def _render_report_task(report_id: int) -> None:
@@ -139,12 +144,3 @@ def run(report_id: int) -> None:
         failed.stage = "Failed"
         failed.finished_at = utcnow()
         db.session.commit()
-
-
-def __getattr__(name: str):
-    # ``huey_consumer app.services.reports.jobs.huey`` reads this attribute: build the app
-    # the consumer runs jobs with, and its queue, on first use rather than at import.
-    if name == "huey":
-        app = _job_app()
-        return get_huey(app.config, app.instance_path)
-    raise AttributeError(name)

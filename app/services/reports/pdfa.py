@@ -91,13 +91,6 @@ def ledger_csv(disclosure: dict) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-def disclosure_json(disclosure: dict) -> bytes:
-    """The disclosure exactly as the engine gave it (the API's data), UTF-8 JSON."""
-    out = io.StringIO()
-    _json_into(disclosure, out)
-    return out.getvalue().encode("utf-8")
-
-
 def _pdf_date(moment: datetime) -> str:
     return moment.strftime("D:%Y%m%d%H%M%SZ")
 

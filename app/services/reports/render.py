@@ -2,8 +2,9 @@
 
 Safety: the HTML comes from an autoescaping Jinja template fed plain data; WeasyPrint gets a
 URL fetcher that refuses everything (no local files, no network, not even ``data:``); each
-rendering runs in a worker process under a time limit (SIGALRM in the worker, so a runaway
-layout cannot hold a web request or a job forever).
+rendering runs in a worker process of a pebble ProcessPool under a time limit: a part that
+runs over it has its worker stopped (and replaced), so a runaway layout cannot hold a web
+request or a job forever.
 
 Speed: a small report is rendered whole in one worker (tagged for accessibility). A bigger
 one is cut into parts — the front (cover and summary), runs of listing sheets, the method —
@@ -16,12 +17,11 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
-import signal
 import threading
+import time
 import warnings
-from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_EXCEPTION, wait
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
@@ -29,8 +29,9 @@ from typing import Callable
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
+from pebble import ProcessExpired, ProcessPool
 
-from . import furniture
+from . import furniture, sections
 
 logger = logging.getLogger(__name__)
 
@@ -122,47 +123,32 @@ def _init_worker(nice: int) -> None:
     import weasyprint  # noqa: F401 — load once per worker, not per part
 
 
-@contextmanager
-def _alarm(seconds: int):
-    def _expired(signum, frame):
-        raise RenderTimeout(f"rendering took longer than {seconds} s")
-    previous = signal.signal(signal.SIGALRM, _expired)
-    signal.alarm(max(int(seconds), 1))
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
-
-
-def render_part(html: str, options: dict, time_limit: int) -> tuple[bytes, int, list[str]]:
+def render_part(html: str, options: dict) -> tuple[bytes, int, list[str]]:
     """Worker: HTML → (PDF bytes, page count, refused URLs)."""
     from weasyprint import HTML
     fetcher = locked_fetcher()
-    with _alarm(time_limit):
-        document = HTML(string=html, url_fetcher=fetcher).render(**options)
-        pdf = document.write_pdf(**options)
+    document = HTML(string=html, url_fetcher=fetcher).render(**options)
+    pdf = document.write_pdf(**options)
     return pdf, len(document.pages), fetcher.refused
 
 
 # --- pool ----------------------------------------------------------------------------------
 
-_pools: dict[tuple[int, int], ProcessPoolExecutor] = {}
+_pools: dict[tuple[int, int], ProcessPool] = {}
 _pool_lock = threading.Lock()
 
 
-def _pool(workers: int, nice: int) -> ProcessPoolExecutor:
+def _pool(workers: int, nice: int) -> ProcessPool:
     """A warm pool per (size, niceness), shared by the requests and jobs of this process."""
     with _pool_lock:
         pool = _pools.get((workers, nice))
-        if pool is None:
+        if pool is None or not pool.active:
             # forkserver: workers start from a clean process with WeasyPrint preloaded, not
             # as forks of a threaded web server.
             ctx = multiprocessing.get_context("forkserver")
             ctx.set_forkserver_preload([__name__])
-            pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
-                                       initializer=_init_worker, initargs=(nice,),
-                                       max_tasks_per_child=200)
+            pool = ProcessPool(max_workers=workers, max_tasks=200, initializer=_init_worker,
+                               initargs=(nice,), context=ctx)
             _pools[(workers, nice)] = pool
         return pool
 
@@ -176,7 +162,7 @@ def warm(workers: int, nice: int = 0) -> None:
     the one that waits for WeasyPrint to load. Called when a reports page is opened."""
     pool = _pool(workers, nice)
     for _ in range(workers):
-        pool.submit(_ready)
+        pool.schedule(_ready)
 
 
 def _discard_pool(workers: int, nice: int) -> None:
@@ -184,10 +170,7 @@ def _discard_pool(workers: int, nice: int) -> None:
     with _pool_lock:
         pool = _pools.pop((workers, nice), None)
     if pool is not None:
-        # The executor has no public way to stop a worker in the middle of a task.
-        for process in list(getattr(pool, "_processes", {}).values()):
-            process.terminate()
-        pool.shutdown(wait=False, cancel_futures=True)
+        pool.stop()
 
 
 def shutdown_pools() -> None:
@@ -196,7 +179,8 @@ def shutdown_pools() -> None:
         pools = list(_pools.values())
         _pools.clear()
     for pool in pools:
-        pool.shutdown(wait=True, cancel_futures=True)
+        pool.stop()
+        pool.join()
 
 
 # --- orchestration -------------------------------------------------------------------------
@@ -210,6 +194,8 @@ class Rendered:
     parts: int = 1
     #: True when the file came from one WeasyPrint run (bookmarks and tags are WeasyPrint's).
     whole: bool = True
+    #: Seconds per step ("parts", "merge", "numbers"), for the benchmark.
+    seconds: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -250,27 +236,30 @@ def render_pdf(ctx: dict, *, workers: int = 2, time_limit: int = 300, nice: int 
         progress(0.05 + 0.85 * done / count, f"Rendered part {done} of {count}")
 
     progress(0.02, f"Rendering {len(parts)} part(s)")
-    try:
-        results = _run(parts, workers, nice, time_limit, tick)
-    except BrokenProcessPool as exc:
-        _discard_pool(workers, nice)
-        raise RenderFailed("a rendering worker stopped unexpectedly (out of memory?)") from exc
+    clock = time.perf_counter()
+    results = _run(parts, workers, nice, time_limit, tick)
     if template is None:
         template = results.pop()[0]
         _TEMPLATE.append(template)
     progress(0.91, "Merging the parts and numbering the pages")
+    seconds = {"parts": time.perf_counter() - clock}
+    clock = time.perf_counter()
     counts = [pages for _, pages, _ in results]
     merged = results[0][0] if whole else _merge([pdf for pdf, _, _ in results])
+    seconds["merge"] = time.perf_counter() - clock
+    clock = time.perf_counter()
     pdf = furniture.stamp(merged, template)
+    seconds["numbers"] = time.perf_counter() - clock
     starts = {}
     if not whole:
-        starts = {"Cover": 1, "2. Summary": 2}
+        # The front part is the cover (one page) and the summary; the method comes last.
+        starts = {sections.COVER.title: 1, sections.SUMMARY.title: 2}
         page = counts[0] + 1
         for section in ctx["sections"]:
             starts[section["title"]] = page
             page += len(section["sheets"])
-        starts["7. Method"] = sum(counts) - counts[-1] + 1
-    return Rendered(pdf, sum(counts), starts, len(parts), whole=whole)
+        starts[sections.METHOD.title] = sum(counts) - counts[-1] + 1
+    return Rendered(pdf, sum(counts), starts, len(parts), whole=whole, seconds=seconds)
 
 
 #: The rendered "Page 0123456789 of" whose font numbers the pages (made once per process).
@@ -284,26 +273,38 @@ def _page_number_template() -> bytes | None:
 def _run(parts: list[_Part], workers: int, nice: int, time_limit: int,
          tick: Callable[[int, int], None]) -> list[tuple[bytes, int, list[str]]]:
     pool = _pool(workers, nice)
-    futures = [pool.submit(render_part, p.html, p.options, time_limit) for p in parts]
+    # pebble times each part from the moment a worker takes it, and stops that worker.
+    futures = [pool.schedule(render_part, args=(p.html, p.options), timeout=time_limit)
+               for p in parts]
     pending = set(futures)
     done_count = 0
-    # The parent's own deadline backs up the worker's alarm.
+    # A backstop for the whole report, should the pool itself stop answering.
     deadline = time_limit * (len(parts) / max(workers, 1) + 1) + 30
-    while pending:
-        done, pending = wait(pending, timeout=deadline, return_when=FIRST_EXCEPTION)
-        if not done:
-            _discard_pool(workers, nice)
-            raise RenderTimeout(f"rendering took longer than {int(deadline)} s")
-        for future in done:
-            if future.exception() is not None:
-                for other in pending:
-                    other.cancel()
+    try:
+        while pending:
+            done, pending = wait(pending, timeout=deadline, return_when=FIRST_EXCEPTION)
+            if not done:
+                _discard_pool(workers, nice)
+                raise RenderTimeout(f"rendering took longer than {int(deadline)} s")
+            for future in done:
                 exc = future.exception()
-                if isinstance(exc, (RenderTimeout, BrokenProcessPool)):
-                    raise exc
-                raise RenderFailed(f"{type(exc).__name__}: {exc}") from exc
-            done_count += 1
-            tick(done_count, len(parts))
+                if isinstance(exc, TimeoutError):
+                    raise RenderTimeout(f"rendering took longer than {time_limit} s") from exc
+                if isinstance(exc, ProcessExpired):
+                    raise RenderFailed("a rendering worker stopped unexpectedly (out of "
+                                       "memory?)") from exc
+                if isinstance(exc, BrokenProcessPool):
+                    _discard_pool(workers, nice)
+                    raise RenderFailed("the rendering workers stopped unexpectedly") from exc
+                if exc is not None:
+                    raise RenderFailed(f"{type(exc).__name__}: {exc}") from exc
+                done_count += 1
+                tick(done_count, len(parts))
+    finally:
+        # After a failure the other parts are of no use: cancelling a running one stops
+        # its worker too.
+        for future in pending:
+            future.cancel()
     results = [f.result() for f in futures]
     for name, (_, _, refused) in zip((p.name for p in parts), results):
         if refused:

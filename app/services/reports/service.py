@@ -1,7 +1,10 @@
-"""Issue disclosure reports: data → context → PDF/A → signature → stored file → Report row.
+"""Disclosure reports: ask for one (``request_report``), or make one (``issue``): data →
+context → PDF/A → signature → stored file → Report row.
 
-The same functions serve the browser, the command line, the volunteer's statement and the
-background job. They flush but never commit; the caller commits once. The PDF goes to
+``request_report`` is the one entry point for the browser, the command line and a volunteer's
+statement; it decides, in one place, whether a report is served from the store, made now or
+queued for a background job (``jobs``, which makes it with ``issue``). Everything here
+flushes but never commits; the caller commits once. The PDF goes to
 ``instance/reports/<sha256>.pdf`` (content-addressed: a rolled-back request leaves at most a
 harmless orphan, never a wrong file under a recorded name).
 """
@@ -17,13 +20,14 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ...extensions import db
 from ...models import Deployment, Report, ReportStatus, User
 from ...models.types import utcnow
-from .. import audit, deployments
+from .. import audit, deployments, hooks
+from ..compliance.scope import Scope, check_placement
 from ..errors import DomainError
 from . import context as report_context
 from . import pdfa, render, signing, source
-from .scope import Scope
 
 logger = logging.getLogger(__name__)
 
@@ -91,32 +95,52 @@ def signing_key() -> signing.SigningKey | None:
     return signing.configured_key(current_app.config, current_app.instance_path)
 
 
-def find_cached(session: Session, deployment: Deployment, scope: Scope,
-                fingerprint: str) -> Report | None:
-    """A finished report of the same data whose file is intact and signed as it would be now."""
+def _same_data(deployment: Deployment, scope: Scope, fingerprint: str):
+    return select(Report).where(Report.deployment_id == deployment.id,
+                                Report.scope == scope.kind, Report.scope_value == scope.value,
+                                Report.fingerprint == fingerprint)
+
+
+def find_stored(session: Session, deployment: Deployment, scope: Scope,
+                fingerprint: str) -> tuple[Report, bytes] | None:
+    """A finished report of the same data whose file is intact and signed as it would be now,
+    with its file."""
     key = signing_key()
     wanted_signer = key.subject if key else None
-    candidates = session.scalars(
-        select(Report).where(Report.deployment_id == deployment.id, Report.scope == scope.kind,
-                             Report.scope_value == scope.value,
-                             Report.fingerprint == fingerprint,
-                             Report.status == ReportStatus.DONE)
-        .order_by(Report.finished_at.desc()).limit(5))
+    candidates = session.scalars(_same_data(deployment, scope, fingerprint)
+                                 .where(Report.status == ReportStatus.DONE)
+                                 .order_by(Report.finished_at.desc()).limit(5))
     for report in candidates:
-        if report.signer == wanted_signer and report.renderer == render.renderer() and \
-                read_file(report) is not None:
-            return report
+        if report.signer == wanted_signer and report.renderer == render.renderer():
+            pdf = read_file(report)
+            if pdf is not None:
+                return report, pdf
     return None
 
 
+def find_in_flight(session: Session, deployment: Deployment, scope: Scope,
+                   fingerprint: str) -> Report | None:
+    """A job already queued or running for the same data (and not stalled)."""
+    candidates = session.scalars(_same_data(deployment, scope, fingerprint)
+                                 .where(Report.status.in_((ReportStatus.QUEUED,
+                                                           ReportStatus.RUNNING)))
+                                 .order_by(Report.id.desc()).limit(5))
+    return next((report for report in candidates if not is_stalled(report)), None)
+
+
 def new_report(session: Session, deployment: Deployment, scope: Scope, *,
-               actor: User | None, status: ReportStatus = ReportStatus.QUEUED) -> Report:
-    """A Report row for a report about to be made (queued for a job, or running now)."""
+               actor: User | None, status: ReportStatus = ReportStatus.QUEUED,
+               fingerprint: str | None = None) -> Report:
+    """A Report row for a report about to be made (queued for a job, or running now).
+
+    ``fingerprint``: the data it is asked for (a job may find newer data, and says so).
+    """
     audit.act_as(session, actor)
     report = Report(deployment_id=deployment.id, scope=scope.kind, scope_value=scope.value,
                     scope_label=scope.label[:300], requested_by_id=actor.id if actor else None,
                     status=status, progress=0, stage="Waiting for a worker"
-                    if status is ReportStatus.QUEUED else "Starting")
+                    if status is ReportStatus.QUEUED else "Starting",
+                    fingerprint=fingerprint[:64] if fingerprint else None)
     session.add(report)
     session.flush()
     return report
@@ -124,16 +148,88 @@ def new_report(session: Session, deployment: Deployment, scope: Scope, *,
 
 @dataclass
 class Issued:
+    """A report with its PDF, ready to hand over."""
     report: Report
     pdf: bytes
     #: True when an earlier report of the same data was served instead of a new rendering.
     reused: bool
 
 
+@dataclass
+class Queued:
+    """A report a background job makes; its row shows the progress."""
+    report: Report
+    #: Set at the commit when the queue could not take the job (the row is then FAILED):
+    #: what to tell the person who asked.
+    problem: str | None = None
+
+
+def request_report(session: Session, deployment: Deployment, scope: Scope, *,
+                   actor: User | None, background: bool | None = None,
+                   progress: Callable[[float, str], None] | None = None) -> Issued | Queued:
+    """Ask for the report of ``scope``: the one policy for the browser, the CLI and statements.
+
+    1. A stored report of the same scope and data (fingerprint) is served.
+    2. A report is queued when ``background`` is True, or when it is None and the report is
+       big (cost lines + sign-ups > REPORT_SYNC_MAX_LINES); a job already queued or running
+       for the same scope and data is returned instead of a second one. The job is handed to
+       the queue once the caller commits (it reads the committed row).
+    3. Everything else is made now.
+
+    Flushes; the caller commits.
+
+    :raises NotFound: a state scope where the deployment has no placement
+    :raises ReportFailed: rendering failed or ran over its time limit
+    """
+    check_placement(session, deployment, scope)
+    audit.act_as(session, actor)
+    progress = progress or (lambda fraction, stage: None)
+    progress(0.01, "Reading the data")
+    disclosure = source.load(session, deployment, scope)
+    fingerprint = str(disclosure.get("fingerprint") or "")
+    stored = find_stored(session, deployment, scope, fingerprint)
+    if stored is not None:
+        return Issued(*stored, reused=True)
+    if background is None:
+        background = size_of(disclosure) > int(setting("REPORT_SYNC_MAX_LINES"))
+    if not background:
+        return issue(session, deployment, scope, actor=actor, disclosure=disclosure,
+                     progress=progress)
+    running = find_in_flight(session, deployment, scope, fingerprint)
+    if running is not None:
+        return Queued(running)
+    report = new_report(session, deployment, scope, actor=actor, fingerprint=fingerprint)
+    queued = Queued(report)
+    # Ids taken now: after the commit the session's objects are expired.
+    report_id, actor_id = report.id, actor.id if actor else None
+    hooks.on_commit(session, lambda: _hand_to_queue(queued, report_id, actor_id))
+    return queued
+
+
+def _hand_to_queue(queued: Queued, report_id: int, actor_id: int | None) -> None:
+    """After the commit: queue the job; if the queue cannot be reached, say so on the row."""
+    from . import jobs  # jobs makes its reports with issue() below: imported when used
+    try:
+        jobs.enqueue(report_id)
+    except Exception:  # noqa: BLE001 — the queue's storage is down; the row must say so
+        logger.exception("could not queue report %s", report_id)
+        queued.problem = ("The report queue could not be reached; try again later or ask an "
+                          "administrator.")
+        # The request's session cannot write after its commit: a short one of its own,
+        # recorded in the audit chain like any change to the row.
+        with Session(db.engine) as own:
+            audit.act_as(own, own.get(User, actor_id) if actor_id else None)
+            failed = own.get(Report, report_id)
+            failed.status = ReportStatus.FAILED
+            failed.error = failed.stage = "The report queue could not be reached."
+            failed.finished_at = utcnow()
+            own.commit()
+
+
 def issue(session: Session, deployment: Deployment, scope: Scope, *, actor: User | None,
-          disclosure: dict | None = None, report: Report | None = None,
+          disclosure: dict, report: Report | None = None,
           progress: Callable[[float, str], None] | None = None, nice: int = 0) -> Issued:
-    """Make the report for ``scope`` now, or serve the stored one made from the same data.
+    """Make the report of ``disclosure`` now, or serve the stored one made from the same data.
 
     ``report`` is the queued row of a background job, filled in here; without it a new row
     is added (unless a stored report is served). Flushes; the caller commits.
@@ -141,18 +237,14 @@ def issue(session: Session, deployment: Deployment, scope: Scope, *, actor: User
     :raises ReportFailed: rendering failed or ran over its time limit
     """
     audit.act_as(session, actor)
-    progress = progress or (lambda fraction, stage: None)
-    if disclosure is None:
-        progress(0.01, "Reading the data")
-        disclosure = source.load(session, deployment, scope)
     fingerprint = str(disclosure.get("fingerprint") or "")
-    cached = find_cached(session, deployment, scope, fingerprint)
-    if cached is not None:
-        pdf = read_file(cached)
+    stored = find_stored(session, deployment, scope, fingerprint)
+    if stored is not None:
+        done, pdf = stored
         if report is not None:
-            _fill(report, cached)
-            report.stage = f"Same data as report #{cached.id}: its file is served"
-        return Issued(report or cached, pdf, True)
+            _fill(report, done)
+            report.stage = f"Same data as report #{done.id}: its file is served"
+        return Issued(report or done, pdf, True)
     pdf, pages, key = produce(session, deployment, scope, disclosure, progress=progress,
                               nice=nice)
     if report is None:

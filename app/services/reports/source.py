@@ -5,47 +5,23 @@ The report never reads the ledger itself; it shows exactly what the engine (and 
 """
 from __future__ import annotations
 
-import importlib
-
 from sqlalchemy.orm import Session
 
 from ...models import Deployment
-from ..errors import DomainError
-from .scope import Scope
-
-
-class EngineUnavailable(DomainError):
-    code = "compliance_engine_unavailable"
-    status = 503
+from ..compliance.disclosure import build_disclosure
+from ..compliance.scope import Scope
 
 
 class ScopeLeak(RuntimeError):
     """The data holds lines outside the requested scope: refuse rather than disclose them."""
 
 
-def _builder():
-    try:
-        module = importlib.import_module("app.services.compliance.disclosure")
-    except ModuleNotFoundError as exc:
-        if exc.name and exc.name.startswith("app.services.compliance"):
-            raise EngineUnavailable("The compliance engine is not installed on this server, so "
-                                    "no disclosure can be made yet.") from None
-        raise
-    return module.build_disclosure
-
-
-def build_disclosure(session: Session, deployment: Deployment, **kwargs) -> dict:
-    """The engine's disclosure (a seam the tests replace until the engine is merged)."""
-    return _builder()(session, deployment, **kwargs)
-
-
 def load(session: Session, deployment: Deployment, scope: Scope) -> dict:
     """The disclosure for ``scope``, checked to hold nothing outside it.
 
-    :raises EngineUnavailable: the compliance engine is not installed
     :raises ScopeLeak: a volunteer's statement would show someone else's lines
     """
-    disclosure = build_disclosure(session, deployment, **scope.build_kwargs)
+    disclosure = build_disclosure(session, deployment, scope)
     check_scope(disclosure, scope)
     return disclosure
 

@@ -21,8 +21,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ...models import Deployment, Report, ReportStatus
+from ..compliance import scope as scopes
 from ..errors import DomainError, ValidationFailed
-from . import pdfa, scope as scopes, source
+from . import pdfa, source
 
 logger = logging.getLogger(__name__)
 

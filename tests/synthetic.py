@@ -1,8 +1,9 @@
 """Synthetic disclosures of any size, shaped exactly like the compliance engine's output.
 
-Used by the benchmark (bench/bench_reports.py) and the tests to exercise the report pipeline
-at sizes no demo database holds; never used to make a real report. The rules mirror
-shared/compliance-rules.md so the method section reads as it will with real data.
+Used by the report tests and the benchmark (bench/bench_reports.py) to exercise the report
+pipeline at sizes no demo database holds; never used to make a real report. The rules are
+the bundled rule set's (compliance/rules.py), so the method section reads as it will with
+real data; which lines get which codes is this module's own, simpler choice.
 """
 from __future__ import annotations
 
@@ -12,59 +13,30 @@ import random
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
-from ...models import FindingCode
+from app.models import FindingCode
+from app.services.compliance.rules import default_rule_set
 
-RULES = [
-    ("R1", "foreign national in a decision-making role", ["PROHIBITED_PARTICIPATION"],
-     "foreign nationals may not direct or take part in a campaign's decisions",
-     "52 U.S.C. 30121; 11 CFR 110.20(i); AO 2004-26"),
-    ("R1b", "foreign national as team_lead", ["REVIEW_CONTESTED"],
-     "where decision-making begins for mid-level roles is unsettled", "11 CFR 110.20(i)"),
-    ("R10", "travel, housing, meals, per diem, stipend or gift paid by a foreign party, entity "
-     "or individual", ["PROHIBITED_FOREIGN_INKIND"],
-     "paying a volunteer's expenses is an in-kind contribution by the payer, and a foreign "
-     "party is a foreign national",
-     "52 U.S.C. 30121(a)(1)(A), (a)(2), (b)(1); 22 U.S.C. 611(b)(1); 11 CFR 110.20(b), (g)"),
-    ("R3", "own travel, self-paid, running total up to $1,000", ["VOL_OK"],
-     "unreimbursed volunteer transportation up to $1,000 is not a contribution",
-     "11 CFR 100.79(a)"),
-    ("R6", "own housing or meals, self-paid", ["VOL_OK"],
-     "volunteers may spend without limit on their own subsistence", "11 CFR 100.79(b)"),
-    ("R7", "travel, housing or meals paid by the campaign", ["CAMPAIGN_EXP"],
-     "the campaign's own spending is an expenditure", "FEC volunteer-activity guidance; "
-     "11 CFR 100.74"),
-    ("R8", "per diem, stipend, cash or cash-like gift paid by the campaign",
-     ["CAMPAIGN_EXP", "COMPENSATION"], "a paid person is not an uncompensated volunteer",
-     "11 CFR 100.74"),
-    ("R16", "hotel, travel or meals away from home paid by a US individual",
-     ["INKIND_REPORTABLE"], "paying another person's travel is an in-kind contribution",
-     "11 CFR 100.79; 11 CFR 104.13"),
-    ("R20", "anything paid by a US corporation, union or federal contractor",
-     ["PROHIBITED_SOURCE"], "prohibited sources", "11 CFR 103.3(b)(1)"),
-    ("R24", "payer unknown", ["REVIEW_PAYER_UNKNOWN"],
-     "the treasurer must examine every contribution; ignoring facts that invite inquiry "
-     "counts as knowing", "11 CFR 103.3(b); 11 CFR 110.20(a)(4)"),
-    ("R25", "gift plainly unrelated to the campaign, non-foreign payer", ["OUT_OF_SCOPE"],
-     "only things of value in connection with an election are regulated",
-     "52 U.S.C. 30121(a)(1)(A)"),
-    ("R26", "a volunteer with no cost lines at all", ["VOL_OK"],
-     "uncompensated services by anyone, including a foreign national, are not a contribution",
-     "11 CFR 100.74; AO 1987-25; AO 2014-20"),
-]
-_RULE = {rule_id: (when, codes, reason, citation) for rule_id, when, codes, reason, citation
-         in RULES}
+#: The rules these disclosures use, from the bundled rule set as the engine puts them in a
+#: disclosure: the texts (when, reason, citation) the report shows are the real ones.
+_USED = ("R1", "R1b", "R10", "R3", "R6", "R7", "R8", "R16", "R20", "R24", "R25", "R26")
+_BUNDLED = {rule["id"]: rule for rule in default_rule_set().as_json()["rules"]}
+RULES = [_BUNDLED[rule_id] for rule_id in _USED]
+_RULE = {rule["id"]: rule for rule in RULES}
 
-#: (payer kind, payer name, rule, category choices)
+#: (payer kind, payer name, rule, category choices, codes a line of it gets; a foreign
+#: national's campaign-paid line gets REVIEW_CONTESTED as well, below)
 _PAYERS = [
-    ("FOREIGN_PARTY", "Example Workers' Party", "R10", ["TRAVEL", "HOUSING", "PER_DIEM"]),
-    ("SELF", "Self", "R6", ["HOUSING", "MEALS"]),
-    ("SELF", "Self", "R3", ["TRAVEL"]),
-    ("CAMPAIGN", "Example for America", "R7", ["HOUSING", "TRAVEL", "MEALS"]),
-    ("CAMPAIGN", "Example for America", "R8", ["STIPEND", "PER_DIEM"]),
-    ("US_INDIVIDUAL", "Pat Host", "R16", ["HOUSING", "MEALS"]),
-    ("US_ORGANISATION", "Acme Corp", "R20", ["TRAVEL"]),
-    ("UNKNOWN", "Unknown payer", "R24", ["HOUSING"]),
-    ("US_INDIVIDUAL", "Sam Friend", "R25", ["GIFT"]),
+    ("FOREIGN_PARTY", "Example Workers' Party", "R10", ["TRAVEL", "HOUSING", "PER_DIEM"],
+     ["PROHIBITED_FOREIGN_INKIND"]),
+    ("SELF", "Self", "R6", ["HOUSING", "MEALS"], ["VOL_OK"]),
+    ("SELF", "Self", "R3", ["TRAVEL"], ["VOL_OK"]),
+    ("CAMPAIGN", "Example for America", "R7", ["HOUSING", "TRAVEL", "MEALS"], ["CAMPAIGN_EXP"]),
+    ("CAMPAIGN", "Example for America", "R8", ["STIPEND", "PER_DIEM"],
+     ["CAMPAIGN_EXP", "COMPENSATION"]),
+    ("US_INDIVIDUAL", "Pat Host", "R16", ["HOUSING", "MEALS"], ["INKIND_REPORTABLE"]),
+    ("US_ORGANISATION", "Acme Corp", "R20", ["TRAVEL"], ["PROHIBITED_SOURCE"]),
+    ("UNKNOWN", "Unknown payer", "R24", ["HOUSING"], ["REVIEW_PAYER_UNKNOWN"]),
+    ("US_INDIVIDUAL", "Sam Friend", "R25", ["GIFT"], ["OUT_OF_SCOPE"]),
 ]
 _WEIGHTS = [12, 30, 14, 16, 4, 8, 2, 10, 4]
 _ROLES = ["canvasser"] * 12 + ["phone_banker"] * 4 + ["driver", "data_entry", "event_support",
@@ -84,16 +56,16 @@ def _code_severity(code: str) -> int:
 
 def _finding(rng: random.Random, finding_id: int, rule_id: str, code: str, amount_usd: str | None,
              reviewed: bool) -> dict:
-    when, codes, reason, citation = _RULE[rule_id]
+    rule = _RULE[rule_id]
     review = None
     if reviewed:
         action = rng.choice(["acknowledge", "clear", "escalate"])
         review = {"action": action, "reason": rng.choice(_REVIEW_REASONS),
                   "reviewer": "auditor@example.org", "at": "2024-10-30T12:00:00+00:00",
                   "facts_changed": rng.random() < 0.2}
-    return {"id": finding_id, "code": code, "rule_id": rule_id, "reason": reason,
-            "citation": citation, "severity": _code_severity(code), "amount_usd": amount_usd,
-            "review": review}
+    return {"id": finding_id, "code": code, "rule_id": rule_id, "reason": rule["reason"],
+            "citation": rule["citation"], "severity": _code_severity(code),
+            "amount_usd": amount_usd, "review": review}
 
 
 def fingerprint_of(disclosure: dict) -> str:
@@ -147,12 +119,12 @@ def make_disclosure(volunteers: int = 100, lines: int = 500, *, seed: int = 1,
         person = people[n % volunteers] if volunteers else {
             "volunteer_email": "nobody@example.org", "volunteer_name": "Nobody",
             "citizenship": "FOREIGN_NATIONAL", "state": states[0]}
-        kind, payer, rule_id, categories = rng.choices(_PAYERS, _WEIGHTS)[0]
+        kind, payer, rule_id, categories, rule_codes = rng.choices(_PAYERS, _WEIGHTS)[0]
         category = rng.choice(categories)
         usd = (Decimal(rng.randrange(500, 180000)) / 100).quantize(_CENT)
         currency = rng.choice(["USD", "USD", "GBP"])
         amount = usd if currency == "USD" else (usd / Decimal("1.27")).quantize(_CENT)
-        codes = list(_RULE[rule_id][1])
+        codes = list(rule_codes)
         rule_ids = [rule_id] * len(codes)
         if person["citizenship"] == "FOREIGN_NATIONAL" and rule_id in ("R7", "R8"):
             codes.append("REVIEW_CONTESTED")
@@ -194,8 +166,7 @@ def make_disclosure(volunteers: int = 100, lines: int = 500, *, seed: int = 1,
             totals_by_code.items(), key=lambda kv: -_code_severity(kv[0]))},
         "totals_by_payer_kind": {kind: str(v) for kind, v in sorted(totals_by_kind.items())},
         "rule_set": {"version": "2024.10-synthetic",
-                     "rules": [{"id": r, "when": w, "codes": c, "reason": why, "citation": cite}
-                               for r, w, c, why, cite in RULES],
+                     "rules": [dict(rule) for rule in RULES],
                      "thresholds": [{"name": "Volunteer transportation exemption",
                                      "amount": "1000.00", "per": "volunteer per election",
                                      "effective_from": "2023-01-01"},
