@@ -187,6 +187,8 @@ def test_lines_that_look_like_compensation_are_itemised_with_rule_and_citation(s
     assert "R10 (PROHIBITED_FOREIGN_INKIND):" in part4
     assert f"When: {r10['when'][:40]}" in part4
     assert "Citation: 52 U.S.C. 30121(a)(1)(A)" in part4
+    # Rule texts that end in a full stop are not given a second one.
+    assert ".. " not in part4 and not part4.rstrip().endswith("..")
 
 
 def test_volunteer_roles_show_no_money(large):

@@ -112,6 +112,12 @@ def _usd(rows: list[dict]) -> Decimal:
     return sum((Decimal(r.get("amount_usd") or 0) for r in rows), Decimal(0))
 
 
+def _sentence(text) -> str:
+    """``text`` ending in one full stop (rule texts may or may not end in one)."""
+    text = str(text or "-").rstrip()
+    return text if text.endswith((".", "?", "!")) else text + "."
+
+
 def _item_section(part: ReportSection, items: list[dict], rules: _Rules, intro: str,
                   empty: str) -> Section:
     """Lines grouped by volunteer, after a legend of the rules behind them with citations."""
@@ -130,9 +136,9 @@ def _item_section(part: ReportSection, items: list[dict], rules: _Rules, intro: 
         codes = ", ".join(rule.get("codes") or [finding.get("code") or "-"])
         lines += wrap(f"{rule_id or '-'} ({codes}): {len(by_rule[rule_id])} line(s), "
                       f"{format_usd(_usd(by_rule[rule_id]))}. When: "
-                      f"{rule.get('when') or 'not in this rule set'}. Why: "
-                      f"{rule.get('reason') or finding.get('reason') or '-'}. Citation: "
-                      f"{rule.get('citation') or finding.get('citation') or '-'}.",
+                      f"{_sentence(rule.get('when') or 'not in this rule set')} Why: "
+                      f"{_sentence(rule.get('reason') or finding.get('reason') or '-')} "
+                      f"Citation: {_sentence(rule.get('citation') or finding.get('citation'))}",
                       first="  ", indent="      ", max_lines=8)
     lines += ["", f"{'Line':>8} {'Date':<10} {'Category':<16} {'USD':>13}  Codes (most severe "
               "first) · rules ·", f"{INDENT}amount paid if not in USD · payer (kind) · arranger · "
