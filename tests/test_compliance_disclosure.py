@@ -21,7 +21,9 @@ from app.services.compliance.disclosure import build_disclosure
 from app.services.compliance.fec import fec_csv, fec_rows
 from app.services.errors import NotFound, ValidationFailed
 
-from .test_compliance_builders import cost, deployment, finding, payer, signup, volunteer
+from .builders import (make_cost as cost, make_election_deployment as deployment,
+                       one_finding as finding, make_payer_of_kind as payer, make_signup as signup,
+                       make_volunteer as volunteer)
 
 US, FN = Citizenship.US_CITIZEN, Citizenship.FOREIGN_NATIONAL
 MONEY = re.compile(r"^\d+\.\d\d$")

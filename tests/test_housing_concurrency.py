@@ -16,7 +16,7 @@ from app.models import Accommodation, Signup, Stay
 from app.services import housing
 from app.services.errors import DomainError
 
-from .ledger_builders import d, small_world
+from .builders import d, small_world
 
 PAUSE = 0.3
 

@@ -6,8 +6,8 @@ from app.models import Cost, Role
 from app.services import demo
 
 from .browser import chromium, live_server
+from .builders import small_world
 from .conftest import PASSWORD, count_rows
-from .ledger_builders import small_world
 
 pytestmark = pytest.mark.browser
 

@@ -8,8 +8,7 @@ import pytest
 from app.extensions import db
 from app.models import Role
 
-from .factories import make_deployment
-from .ledger_builders import bulk_world, count_queries
+from .builders import bulk_world, count_queries, make_deployment
 
 PAGES = [
     ("ledger", "/"), ("ledger", "/?page=3"), ("ledger", "/?category=MEALS&page=2"),

@@ -27,8 +27,8 @@ from app.models.types import utcnow
 from app.services import accounts, ledger
 from app.services.reports import source, synthetic
 
+from .builders import make_deployment, make_signup
 from .conftest import PASSWORD
-from .factories import make_deployment, make_signup
 
 #: payer kind → (rule, codes)
 _RULES = {"FOREIGN_PARTY": ("R10", ["PROHIBITED_FOREIGN_INKIND"]),

@@ -19,8 +19,8 @@ from app.models import Cost, Report, ReportStatus, Role
 from app.services import accounts
 from app.services.reports import jobs, pdfa, render, source
 
+from .builders import make_deployment
 from .conftest import PASSWORD, csrf_token, log_in
-from .factories import make_deployment
 from .test_reports_support import data, digest, engine, pdf_text, stand_in_disclosure  # noqa: F401
 
 
