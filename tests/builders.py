@@ -304,3 +304,13 @@ def bulk_world(deployment, *, volunteers: int, places: int, costs: int, stays: b
         for table in ("users", "volunteers", "signups", "accommodations"):
             s.execute(db.text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                               f"(SELECT max(id) FROM {table}))"))
+
+
+def scale_worlds():
+    """The scale tests' two deployments, committed: "small" (4 volunteers, 2 places, 6 cost
+    lines) and "large" (1,000 volunteers, 200 places, 20,000 cost lines)."""
+    small = make_deployment(slug="small", spots={"NC": 10, "PA": 10})
+    bulk_world(small, volunteers=4, places=2, costs=6)
+    large = make_deployment(slug="large", spots={"NC": 10, "PA": 10})
+    bulk_world(large, volunteers=1000, places=200, costs=20000)
+    db.session.commit()

@@ -362,6 +362,7 @@ def test_role_previews_warn_about_decision_making_roles(app_ctx):
 
 
 # -- the demo --------------------------------------------------------------------------------
+@pytest.mark.starts_from("demo")
 def test_the_demo_produces_every_finding_code_and_every_verdict(app, runner):
     result = runner.invoke(args=["demo", "load"])
     assert result.exit_code == 0, result.output

@@ -8,7 +8,9 @@ import pytest
 from app.extensions import db
 from app.models import Role
 
-from .builders import bulk_world, count_queries, make_deployment
+from .builders import count_queries
+
+pytestmark = pytest.mark.starts_from("world")   # builders.scale_worlds, built once
 
 PAGES = [
     ("ledger", "/"), ("ledger", "/?page=3"), ("ledger", "/?category=MEALS&page=2"),
@@ -20,13 +22,7 @@ PAGES = [
 
 
 @pytest.fixture
-def worlds(app):
-    with app.app_context():
-        small = make_deployment(slug="small", spots={"NC": 10, "PA": 10})
-        bulk_world(small, volunteers=4, places=2, costs=6)
-        large = make_deployment(slug="large", spots={"NC": 10, "PA": 10})
-        bulk_world(large, volunteers=1000, places=200, costs=20000)
-        db.session.commit()
+def worlds():
     return "small", "large"
 
 

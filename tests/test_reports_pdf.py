@@ -30,12 +30,6 @@ SECTIONS = ["1. Cover", "2. Summary", "3. Volunteer roles",
             "Not legal advice"]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _worker_pool():
-    yield
-    render.shutdown_pools()
-
-
 def make_pdf(disclosure: dict, label: str = "Whole deployment") -> tuple[bytes, render.Rendered]:
     ctx = context.build_context(disclosure, placements=PLACEMENTS, chain_head=(7, "c" * 64),
                                 scope_label=label, generated_at=MADE)

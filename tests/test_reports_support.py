@@ -13,22 +13,15 @@ import importlib.util
 import json
 import subprocess
 import tempfile
-from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from app.extensions import db
-from app.models import (Citizenship, Cost, Payer, Placement, Role, Signup, SignupStatus, User,
-                        Volunteer)
+from app.models import Cost, Payer, Placement, Signup, SignupStatus, User, Volunteer
 from app.models.types import utcnow
-from app.services import accounts, ledger
 from app.services.reports import source, synthetic
-
-from .builders import make_deployment, make_signup
-from .conftest import PASSWORD
 
 #: payer kind → (rule, codes)
 _RULES = {"FOREIGN_PARTY": ("R10", ["PROHIBITED_FOREIGN_INKIND"]),
@@ -123,17 +116,6 @@ def stand_in_disclosure(session, deployment, *, state=None, payer_id=None, volun
     return disclosure
 
 
-def add_cost(deployment, volunteer, payer_name, kind, amount, *, description="Hotel night",
-             category="HOUSING"):
-    from app.models import CostCategory, PayerKind
-    payer = ledger.find_or_add_payer(db.session, deployment, name=payer_name,
-                                     kind=PayerKind(kind), actor=None)
-    return ledger.record_cost(db.session, deployment=deployment, volunteer=volunteer,
-                              category=CostCategory(category), amount=Decimal(amount),
-                              currency="USD", incurred_on=date(2024, 10, 22), payer=payer,
-                              actor=None, description=description)
-
-
 def pdf_text(pdf: bytes, *, layout: bool = False, first: int | None = None,
              last: int | None = None) -> str:
     """The text of a PDF, as poppler's pdftotext extracts it."""
@@ -169,32 +151,3 @@ def engine(monkeypatch):
     """The real compliance engine when it is installed; the stand-in above until then."""
     if importlib.util.find_spec("app.services.compliance.disclosure") is None:
         monkeypatch.setattr(source, "build_disclosure", stand_in_disclosure)
-
-
-def _volunteer(email, name, citizenship):
-    user = accounts.create_user(db.session, email=email, full_name=name, role=Role.VOLUNTEER,
-                                password=PASSWORD, actor=None)
-    user.volunteer.citizenship = citizenship
-    user.volunteer.country = "GB" if citizenship is Citizenship.FOREIGN_NATIONAL else "US"
-    db.session.flush()
-    return user.volunteer
-
-
-@pytest.fixture
-def data(app):
-    """Two volunteers in two states with four cost lines; returns ids and emails."""
-    with app.app_context():
-        deployment = make_deployment(slug="trip", spots={"NC": 5, "PA": 5})
-        ana = _volunteer("ana@example.org", "Ana <b>Bold</b> Ávila", Citizenship.FOREIGN_NATIONAL)
-        bo = _volunteer("bo@example.org", "Bo Brown", Citizenship.US_CITIZEN)
-        make_signup(deployment, ana, "NC")
-        make_signup(deployment, bo, "PA")
-        add_cost(deployment, ana, "Example Party", "FOREIGN_PARTY", "500.00",
-                 description="Flight paid by the party")
-        add_cost(deployment, ana, "Self", "SELF", "300.00", description="Own meals")
-        cost = add_cost(deployment, bo, "Example for America", "CAMPAIGN", "200.00",
-                        description="Campaign hotel")
-        add_cost(deployment, bo, "Unknown payer", "UNKNOWN", "100.00",
-                 description="Hotel, payer unknown")
-        db.session.commit()
-        return {"slug": deployment.slug, "ana": ana.id, "bo": bo.id, "bo_cost": cost.id}

@@ -21,13 +21,7 @@ from app.services.reports import jobs, pdfa, render, source
 
 from .builders import make_deployment
 from .conftest import PASSWORD, csrf_token, log_in
-from .test_reports_support import data, digest, engine, pdf_text, stand_in_disclosure  # noqa: F401
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _worker_pool():
-    yield
-    render.shutdown_pools()
+from .test_reports_support import digest, engine, pdf_text, stand_in_disclosure  # noqa: F401
 
 
 def _login_staff(client, create_user, role=Role.AUDITOR, email="aud@example.org"):
