@@ -30,6 +30,7 @@ from app.models import GENESIS_HASH, Citizenship, Role
 from app.services import accounts, demo
 from app.services.reports import render
 
+from . import browser
 from .builders import (PASSWORD, make_cost_paid_by, make_deployment, make_login_volunteer,
                        make_signup, scale_worlds)
 
@@ -310,3 +311,8 @@ def _render_pools_end_with_the_module():
     """The PDF renderer's worker processes do not outlive the module that started them."""
     yield
     render.shutdown_pools()
+
+
+@pytest.fixture(autouse=True)
+def _note_the_browser_marker(request):
+    browser.RUNNING_TEST_IS_MARKED = request.node.get_closest_marker("browser") is not None

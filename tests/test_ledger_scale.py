@@ -10,7 +10,9 @@ from app.models import Role
 
 from .builders import count_queries
 
-pytestmark = pytest.mark.starts_from("world")   # builders.scale_worlds, built once
+# builders.scale_worlds, built once (in one xdist worker: the group keeps these together)
+pytestmark = [pytest.mark.starts_from("world"), pytest.mark.xdist_group("world"),
+              pytest.mark.slow]
 
 PAGES = [
     ("ledger", "/"), ("ledger", "/?page=3"), ("ledger", "/?category=MEALS&page=2"),

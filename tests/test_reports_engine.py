@@ -40,6 +40,7 @@ def _amount(label: str, text: str) -> Decimal:
     return Decimal(match.group(1).replace(",", ""))
 
 
+@pytest.mark.slow
 def test_the_pdf_says_what_the_api_says(client, demo_site):
     api = client.get(f"/api/v1/deployments/{demo.SLUG}/disclosure",
                      headers={"Authorization": f"Bearer {demo_site}"})

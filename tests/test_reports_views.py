@@ -268,6 +268,7 @@ def test_generating_with_a_bad_scope_writes_nothing(app, client, create_user, da
     assert _reports(app) == []
 
 
+@pytest.mark.slow
 def test_a_big_report_runs_as_a_background_job_with_progress(make_app, data):
     app = make_app(REPORT_SYNC_MAX_LINES=1, REPORT_JOBS_IMMEDIATE=True)
     client = app.test_client()
@@ -288,6 +289,7 @@ def test_a_big_report_runs_as_a_background_job_with_progress(make_app, data):
     assert client.get(f"/deployments/{data['slug']}/reports/disclosure.pdf").data == pdf.data
 
 
+@pytest.mark.slow
 def test_the_job_queue_on_sqlite_with_a_real_consumer(make_app, data, tmp_path):
     app = make_app(REPORT_SYNC_MAX_LINES=1, REPORT_QUEUE_FILE=str(tmp_path / "jobs.sqlite3"))
     client = app.test_client()
@@ -375,6 +377,7 @@ def redis_url(tmp_path):
         server.wait(10)
 
 
+@pytest.mark.slow
 def test_the_job_queue_on_redis_when_redis_url_is_set(make_app, data, redis_url):
     app = make_app(REPORT_SYNC_MAX_LINES=1, REDIS_URL=redis_url)
     client = app.test_client()

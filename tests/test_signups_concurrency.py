@@ -17,6 +17,8 @@ from .builders import (claim_spot, make_organiser, make_signup_deployment, regis
 from .conftest import PASSWORD
 from .live import BrowserSession, gunicorn, request
 
+pytestmark = pytest.mark.slow   # a real gunicorn and hundreds of requests
+
 
 def _volunteers_with_tokens(n):
     tokens = []
