@@ -108,11 +108,13 @@ def _overlap_at_the_locks(app, monkeypatch, racers: int):
 
 def _all_count_before_any_writes(app, racers: int):
     """Without the locks: every thread waits after counting the beds until all have counted."""
-    counted = threading.Barrier(racers)
+    all_counted = threading.Barrier(racers)
+    waited: set[int] = set()
 
     def after_count(conn, cursor, statement, parameters, context, executemany):
-        if _is_bed_count(statement):
-            counted.wait(timeout=TIMEOUT)   # BrokenBarrierError (a failed test) if one never comes
+        if _is_bed_count(statement) and threading.get_ident() not in waited:
+            waited.add(threading.get_ident())
+            all_counted.wait(timeout=TIMEOUT)  # a BrokenBarrierError fails the test
     return _listen(app, {"after_cursor_execute": after_count})
 
 
