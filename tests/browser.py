@@ -35,9 +35,16 @@ def live_server(app):
         server.server_close()
 
 
+#: Whether the running test is marked ``browser`` (set for each test by conftest.py), so that
+#: ``-m "not browser"`` really leaves out every test that starts Chromium.
+RUNNING_TEST_IS_MARKED = False
+
+
 @contextmanager
 def chromium():
     from playwright.sync_api import sync_playwright
+    if not RUNNING_TEST_IS_MARKED:
+        pytest.fail("this test drives Chromium: mark it @pytest.mark.browser")
     require_chromium()
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)

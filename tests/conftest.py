@@ -1,5 +1,16 @@
-"""Fixtures: a migrated database per test (a real SQLite file, or PostgreSQL when
-TEST_DATABASE_URL is set), the app with CSRF on, clients that log in through the real form."""
+"""Fixtures: a database per test (a real SQLite file, or PostgreSQL when TEST_DATABASE_URL is
+set), the app with CSRF on, clients that log in through the real form, and the data several
+modules share. Builders (functions that make rows) are in ``builders.py``.
+
+A test's database starts migrated and empty, unless the test (or its module) is marked
+``@pytest.mark.starts_from("demo")`` — the demo deployment of ``app/services/demo.py`` — or
+``starts_from("world")`` — the scale world of ``builders.scale_worlds`` (20,000 cost lines).
+Each of those is built once per session into a template, and every test gets its own copy of
+the template: a test never sees another test's writes.
+
+Under pytest-xdist (``-n``) each worker runs its own session: its own SQLite files under its
+own temporary directory, or its own PostgreSQL databases ``<TEST_DATABASE_URL's name>_gw0`` …
+"""
 from __future__ import annotations
 
 import os
@@ -11,16 +22,53 @@ from uuid import uuid4
 import pytest
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from app import create_app
 from app.extensions import db
-from app.models import GENESIS_HASH, Role
-from app.services import accounts
+from app.models import GENESIS_HASH, Citizenship, Role
+from app.services import accounts, demo
+from app.services.reports import render
 
-PG_URL = os.environ.get("TEST_DATABASE_URL", "")
-ON_POSTGRES = PG_URL.startswith("postgresql")
-PASSWORD = "correct horse battery staple"
+from . import browser
+from .builders import (PASSWORD, make_cost_paid_by, make_deployment, make_login_volunteer,
+                       make_signup, scale_worlds)
+
+PG_BASE_URL = os.environ.get("TEST_DATABASE_URL", "")
+ON_POSTGRES = PG_BASE_URL.startswith("postgresql")
+#: "gw0", "gw1" … in a pytest-xdist worker, "" otherwise.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
+
+
+def _pg_name(suffix: str = "") -> str:
+    """This session's database name: TEST_DATABASE_URL's, then the worker's and ``suffix``."""
+    name = make_url(PG_BASE_URL).database
+    return "_".join(part for part in (name, WORKER, suffix) if part)
+
+
+def _pg_url(name: str) -> str:
+    return make_url(PG_BASE_URL).set(database=name).render_as_string(hide_password=False)
+
+
+#: The database this session's tests use on PostgreSQL (one per xdist worker).
+PG_URL = _pg_url(_pg_name()) if ON_POSTGRES else ""
+
+
+def _pg_admin(*statements: str) -> None:
+    """Run CREATE/DROP DATABASE statements from a connection to TEST_DATABASE_URL itself."""
+    engine = create_engine(PG_BASE_URL, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        for statement in statements:
+            conn.execute(text(statement))
+    engine.dispose()
+
+
+def _pg_copy(template: str, name: str) -> str:
+    """A fresh database ``name`` copied from ``template``; returns its URL."""
+    _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
+              f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    return _pg_url(name)
 
 
 def _config(database_url: str) -> dict:
@@ -46,16 +94,69 @@ def migrated_template(tmp_path_factory):
     """Run the real migrations once; tests start from a copy (SQLite) or a truncation (PG)."""
     instance = tmp_path_factory.mktemp("instance")
     if ON_POSTGRES:
-        engine = create_engine(PG_URL)
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
+        if WORKER:
+            _pg_admin(f'DROP DATABASE IF EXISTS "{_pg_name()}" WITH (FORCE)',
+                      f'CREATE DATABASE "{_pg_name()}"')
+        else:
+            engine = create_engine(PG_URL)
+            with engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+            engine.dispose()
         _migrate(PG_URL, instance)
-        return PG_URL
+        # The migrated, empty database, kept aside: the templates below start from it.
+        _pg_copy(_pg_name(), _pg_name("empty"))
+        yield PG_URL
+        _pg_admin(*(f'DROP DATABASE IF EXISTS "{_pg_name(suffix)}" WITH (FORCE)'
+                    for suffix in ("copy", *TEMPLATES, "empty")))
+        if WORKER:
+            _pg_admin(f'DROP DATABASE IF EXISTS "{_pg_name()}" WITH (FORCE)')
+        return
     template = tmp_path_factory.mktemp("template") / "template.sqlite3"
     _migrate(f"sqlite:///{template}", instance)
-    return template
+    yield template
+
+
+def _load_demo() -> None:
+    demo.load_demo(db.session)
+    db.session.commit()
+
+
+#: Template name → what fills a migrated, empty database to make it (inside an app context).
+TEMPLATES = {"demo": _load_demo, "world": scale_worlds}
+
+
+@pytest.fixture(scope="session")
+def templates(migrated_template, tmp_path_factory):
+    """Build a template the first time a test asks for it; returns name → SQLite file or PG
+    database name."""
+    built: dict[str, object] = {}
+
+    def _get(name: str):
+        if name in built:
+            return built[name]
+        instance = tmp_path_factory.mktemp(f"instance-{name}")
+        if ON_POSTGRES:
+            target = _pg_name(name)
+            url = _pg_copy(_pg_name("empty"), target)
+        else:
+            target = tmp_path_factory.mktemp(f"template-{name}") / f"{name}.sqlite3"
+            shutil.copyfile(migrated_template, target)
+            url = f"sqlite:///{target}"
+        app = create_app(_config(url), instance_path=str(instance))
+        with app.app_context():
+            TEMPLATES[name]()
+            db.session.remove()
+            if not ON_POSTGRES:  # everything into the one file that the tests copy
+                with db.engine.connect() as conn:
+                    conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            db.engine.dispose()
+        if not ON_POSTGRES:
+            wal = Path(f"{target}-wal")
+            assert not wal.exists() or wal.stat().st_size == 0, "template not checkpointed"
+        built[name] = target
+        return target
+    return _get
 
 
 def _fresh_postgres() -> None:
@@ -72,7 +173,19 @@ def _fresh_postgres() -> None:
 
 
 @pytest.fixture
-def database_url(migrated_template, tmp_path) -> str:
+def database_url(request, migrated_template, templates, tmp_path) -> str:
+    """This test's own database: empty, or a copy of the template it is marked to start from."""
+    marker = request.node.get_closest_marker("starts_from")
+    if marker is not None:
+        (name,) = marker.args
+        if name not in TEMPLATES:
+            pytest.fail(f"starts_from({name!r}): no such template; there are {sorted(TEMPLATES)}")
+        source = templates(name)
+        if ON_POSTGRES:
+            return _pg_copy(source, _pg_name("copy"))
+        path = tmp_path / "test.sqlite3"
+        shutil.copyfile(source, path)
+        return f"sqlite:///{path}"
     if ON_POSTGRES:
         _fresh_postgres()
         return PG_URL
@@ -168,3 +281,38 @@ def login_as(app, client, create_user):
 def count_rows(app, model) -> int:
     with app.app_context():
         return db.session.scalar(db.select(db.func.count()).select_from(model))
+
+
+# -- shared data ----------------------------------------------------------------------------
+@pytest.fixture
+def data(app):
+    """The report tests' deployment "trip": two volunteers in two states with four cost lines;
+    returns ids and emails."""
+    with app.app_context():
+        deployment = make_deployment(slug="trip", spots={"NC": 5, "PA": 5})
+        ana = make_login_volunteer("ana@example.org", "Ana <b>Bold</b> Ávila",
+                                   Citizenship.FOREIGN_NATIONAL)
+        bo = make_login_volunteer("bo@example.org", "Bo Brown", Citizenship.US_CITIZEN)
+        make_signup(deployment, ana, "NC")
+        make_signup(deployment, bo, "PA")
+        make_cost_paid_by(deployment, ana, "Example Party", "FOREIGN_PARTY", "500.00",
+                          description="Flight paid by the party")
+        make_cost_paid_by(deployment, ana, "Self", "SELF", "300.00", description="Own meals")
+        cost = make_cost_paid_by(deployment, bo, "Example for America", "CAMPAIGN", "200.00",
+                                 description="Campaign hotel")
+        make_cost_paid_by(deployment, bo, "Unknown payer", "UNKNOWN", "100.00",
+                          description="Hotel, payer unknown")
+        db.session.commit()
+        return {"slug": deployment.slug, "ana": ana.id, "bo": bo.id, "bo_cost": cost.id}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _render_pools_end_with_the_module():
+    """The PDF renderer's worker processes do not outlive the module that started them."""
+    yield
+    render.shutdown_pools()
+
+
+@pytest.fixture(autouse=True)
+def _note_the_browser_marker(request):
+    browser.RUNNING_TEST_IS_MARKED = request.node.get_closest_marker("browser") is not None

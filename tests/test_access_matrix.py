@@ -10,8 +10,8 @@ from app.models import Role
 from app.services import accounts
 
 from . import routes
+from .builders import make_deployment
 from .conftest import csrf_token
-from .factories import make_deployment
 
 AREAS = routes.load()
 ROUTES = {endpoint: spec for area in AREAS for endpoint, spec in area.ROUTES.items()}

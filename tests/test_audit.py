@@ -7,8 +7,8 @@ from app.extensions import db
 from app.models import AuditEvent, Role, User
 from app.services import accounts, audit
 
+from .builders import make_deployment
 from .conftest import ON_POSTGRES
-from .factories import make_deployment
 
 
 def _events(app):

@@ -7,7 +7,7 @@ from app.services import demo
 
 from .browser import chromium, live_server
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.starts_from("demo")]
 
 PHONE = {"viewport": {"width": 375, "height": 740}, "device_scale_factor": 2,
          "is_mobile": True, "has_touch": True}
@@ -15,9 +15,6 @@ PHONE = {"viewport": {"width": 375, "height": 740}, "device_scale_factor": 2,
 
 @pytest.fixture
 def site(app):
-    with app.app_context():
-        demo.load_demo(db.session)
-        db.session.commit()
     with live_server(app) as url:
         yield url
 

@@ -5,8 +5,8 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import ApiToken, Deployment, Placement, Role, User
 
+from .builders import make_signup, make_volunteer
 from .conftest import count_rows
-from .factories import make_signup, make_volunteer
 
 
 @pytest.fixture

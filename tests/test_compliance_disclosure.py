@@ -22,7 +22,9 @@ from app.services.compliance.scope import resolve
 from app.services.compliance.fec import fec_csv, fec_rows
 from app.services.errors import NotFound, ValidationFailed
 
-from .test_compliance_builders import cost, deployment, finding, payer, signup, volunteer
+from .builders import (make_cost as cost, make_election_deployment as deployment,
+                       one_finding as finding, make_payer_of_kind as payer, make_signup as signup,
+                       make_volunteer as volunteer)
 
 US, FN = Citizenship.US_CITIZEN, Citizenship.FOREIGN_NATIONAL
 MONEY = re.compile(r"^\d+\.\d\d$")
@@ -364,6 +366,7 @@ def test_role_previews_warn_about_decision_making_roles(app_ctx):
 
 
 # -- the demo --------------------------------------------------------------------------------
+@pytest.mark.starts_from("demo")
 def test_the_demo_produces_every_finding_code_and_every_verdict(app, runner):
     result = runner.invoke(args=["demo", "load"])
     assert result.exit_code == 0, result.output

@@ -18,12 +18,11 @@ from .conftest import log_in
 SLUG = demo.SLUG
 BASE = f"/deployments/{SLUG}/findings"
 
+pytestmark = pytest.mark.starts_from("demo")
+
 
 @pytest.fixture
 def demo_app(app):
-    with app.app_context():
-        demo.load_demo(db.session)
-        db.session.commit()
     return app
 
 
@@ -133,12 +132,7 @@ def test_every_kind_of_finding_has_a_page(demo_app, client, login_as):
         assert f"{rule_id} — when" in html and code in html, (rule_id, code)
 
 
-def test_compliance_cli_recomputes_and_activates(app, runner):
-    from app.services import demo
-    from app.extensions import db
-    with app.app_context():
-        demo.load_demo(db.session)
-        db.session.commit()
+def test_compliance_cli_recomputes_and_activates(runner):
     result = runner.invoke(args=["compliance", "recompute", "us-2024-general"])
     assert result.exit_code == 0 and "recomputed" in result.output, result.output
     same = runner.invoke(args=["compliance", "activate", "2024.1", "--note", "re-read"])

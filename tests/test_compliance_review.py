@@ -15,8 +15,9 @@ from app.services.compliance import review
 from app.services.compliance.review import QueueFilters
 from app.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 
+from .builders import (make_cost, make_election_deployment, make_payer_of_kind, make_signup,
+                       make_volunteer, one_finding)
 from .conftest import count_rows, csrf_token, log_in
-from .test_compliance_builders import cost, deployment, finding, payer, signup, volunteer
 
 
 def _user(role, email=None):
@@ -28,12 +29,12 @@ def _user(role, email=None):
 @pytest.fixture
 def scene(app_ctx):
     """A deployment with a prohibited stipend, a self-paid flight and a manager's role."""
-    dep = deployment(slug="rev")
-    person = volunteer()
-    signup(dep, person, "NC", role=SignupRole.MANAGER)
-    party = payer(dep, PayerKind.FOREIGN_PARTY, name="The party", country="GB")
-    stipend = cost(dep, person, CostCategory.STIPEND, "500.00", party)
-    flight = cost(dep, person, CostCategory.TRAVEL, "300.00")
+    dep = make_election_deployment(slug="rev")
+    person = make_volunteer()
+    make_signup(dep, person, "NC", role=SignupRole.MANAGER)
+    party = make_payer_of_kind(dep, PayerKind.FOREIGN_PARTY, name="The party", country="GB")
+    stipend = make_cost(dep, person, CostCategory.STIPEND, "500.00", party)
+    flight = make_cost(dep, person, CostCategory.TRAVEL, "300.00")
     auditor = _user(Role.AUDITOR)
     db.session.commit()
     return dep, person, stipend, flight, auditor
@@ -41,7 +42,7 @@ def scene(app_ctx):
 
 def test_an_auditor_reviews_and_the_review_is_audited(scene):
     dep, _person, stipend, _flight, auditor = scene
-    target = finding(cost_id=stipend.id, is_current=True)
+    target = one_finding(cost_id=stipend.id, is_current=True)
     done = review.review_finding(db.session, deployment=dep, finding_id=target.id,
                                  action="escalate", reason="Refund the party; tell counsel.",
                                  actor=auditor)
@@ -58,7 +59,7 @@ def test_an_auditor_reviews_and_the_review_is_audited(scene):
 
 def test_changed_facts_send_a_reviewed_finding_back_to_the_queue(scene):
     dep, _person, stipend, flight, auditor = scene
-    target = finding(cost_id=flight.id, is_current=True)
+    target = one_finding(cost_id=flight.id, is_current=True)
     review.review_finding(db.session, deployment=dep, finding_id=target.id, action="acknowledge",
                           reason="", actor=auditor)
     db.session.commit()
@@ -82,7 +83,7 @@ def test_changed_facts_send_a_reviewed_finding_back_to_the_queue(scene):
 @pytest.mark.parametrize("action", ["clear", "escalate"])
 def test_clearing_or_escalating_needs_a_reason(scene, action):
     dep, _person, stipend, _flight, auditor = scene
-    target = finding(cost_id=stipend.id, is_current=True)
+    target = one_finding(cost_id=stipend.id, is_current=True)
     with pytest.raises(ValidationFailed) as caught:
         review.review_finding(db.session, deployment=dep, finding_id=target.id, action=action,
                               reason="   ", actor=auditor)
@@ -97,18 +98,18 @@ def test_only_auditors_and_admins_may_review(scene, role):
     actor = _user(role) if role else None
     with pytest.raises(PermissionDenied):
         review.review_finding(db.session, deployment=dep,
-                              finding_id=finding(cost_id=stipend.id, is_current=True).id,
+                              finding_id=one_finding(cost_id=stipend.id, is_current=True).id,
                               action="clear", reason="Looks fine to me.", actor=actor)
     admin = _user(Role.ADMIN)
     review.review_finding(db.session, deployment=dep,
-                          finding_id=finding(cost_id=stipend.id, is_current=True).id,
+                          finding_id=one_finding(cost_id=stipend.id, is_current=True).id,
                           action="acknowledge", reason="", actor=admin)
 
 
 def test_a_finding_of_another_deployment_or_no_finding_is_not_found(scene):
     dep, _person, stipend, _flight, auditor = scene
-    other = deployment(slug="elsewhere")
-    target = finding(cost_id=stipend.id, is_current=True)
+    other = make_election_deployment(slug="elsewhere")
+    target = one_finding(cost_id=stipend.id, is_current=True)
     for wrong in (target.id, 999999, "abc", "-1"):
         with pytest.raises(NotFound, match="no finding"):
             review.review_finding(db.session, deployment=other, finding_id=wrong,
@@ -120,7 +121,7 @@ def test_a_finding_of_another_deployment_or_no_finding_is_not_found(scene):
 
 def test_a_finding_that_no_longer_applies_cannot_be_reviewed(scene):
     dep, person, _stipend, flight, auditor = scene
-    target = finding(cost_id=flight.id, is_current=True)
+    target = one_finding(cost_id=flight.id, is_current=True)
     person.citizenship = Citizenship.US_CITIZEN
     flight.category = CostCategory.MEALS  # now R6, not R3
     db.session.commit()
@@ -142,7 +143,7 @@ def test_the_queue_filters_and_sorts(scene):
         db.session, dep, QueueFilters(payer_kind="SELF", status="all")).items} == {"SELF"}
     assert all(row.finding.severity >= 8 for row in review.queue(
         db.session, dep, QueueFilters(min_severity=8, status="all")).items)
-    target = finding(cost_id=flight.id, is_current=True)
+    target = one_finding(cost_id=flight.id, is_current=True)
     review.review_finding(db.session, deployment=dep, finding_id=target.id, action="clear",
                           reason="Own flight, under the exemption.", actor=auditor)
     db.session.commit()
@@ -164,12 +165,12 @@ def test_queue_filters_from_a_query_string_ignore_nonsense():
 # -- through the browser's path: forms, CSRF, PRG ------------------------------------------
 def _web_scene(app):
     with app.app_context():
-        dep = deployment(slug="webrev")
-        person = volunteer()
-        party = payer(dep, PayerKind.FOREIGN_PARTY, name="The party", country="GB")
-        line = cost(dep, person, CostCategory.STIPEND, "500.00", party)
+        dep = make_election_deployment(slug="webrev")
+        person = make_volunteer()
+        party = make_payer_of_kind(dep, PayerKind.FOREIGN_PARTY, name="The party", country="GB")
+        line = make_cost(dep, person, CostCategory.STIPEND, "500.00", party)
         db.session.commit()
-        return finding(cost_id=line.id, is_current=True).id
+        return one_finding(cost_id=line.id, is_current=True).id
 
 
 def test_an_auditor_clears_a_finding_through_the_page(app, client, login_as):
@@ -207,7 +208,7 @@ def test_organisers_read_findings_but_cannot_review(app, client, login_as):
 def test_a_finding_id_from_another_deployment_is_a_404_page(app, client, login_as):
     finding_id = _web_scene(app)
     with app.app_context():
-        deployment(slug="other-dep")
+        make_election_deployment(slug="other-dep")
         db.session.commit()
     login_as(Role.AUDITOR)
     assert client.get(f"/deployments/other-dep/findings/{finding_id}").status_code == 404

@@ -12,8 +12,8 @@ from app.models.ledger import ImportUpload
 from app.services import costs_import
 from app.services.csv_import import FileRejected, ImportRejected
 
+from .builders import add_rate, d, small_world
 from .conftest import count_rows, csrf_token
-from .ledger_builders import add_rate, d, small_world
 
 HEADER = ",".join(costs_import.COLUMNS)
 

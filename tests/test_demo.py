@@ -1,4 +1,5 @@
 """The demo deployment follows scenario.md, and loading it twice changes nothing."""
+import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
@@ -28,8 +29,8 @@ def test_demo_load_prints_the_logins_and_they_work(app, runner):
         assert log_in(client, f"{role}@demo.tripledger.example", PASSWORD).location == home
 
 
+@pytest.mark.starts_from("demo")
 def test_demo_load_is_idempotent(app, runner):
-    _load(runner)
     with app.app_context():
         before = {m.__name__: db.session.scalar(select(func.count()).select_from(m))
                   for m in (User, Signup, Cost, AuditEvent)}
@@ -41,8 +42,8 @@ def test_demo_load_is_idempotent(app, runner):
     assert after == before
 
 
-def test_demo_matches_the_scenario(app, runner):
-    _load(runner)
+@pytest.mark.starts_from("demo")
+def test_demo_matches_the_scenario(app):
     with app.app_context():
         deployment = deployments.get_deployment(db.session, SLUG)
         stats = {p.state_code: p for p in deployments.placement_stats(db.session, deployment)}
@@ -79,8 +80,8 @@ def test_demo_matches_the_scenario(app, runner):
             Cost.currency != "USD", Cost.usd_per_unit.is_(None))) == 0
 
 
-def test_demo_pages_show_the_deployment(app, runner, client):
-    _load(runner)
+@pytest.mark.starts_from("demo")
+def test_demo_pages_show_the_deployment(client):
     home = client.get("/").get_data(as_text=True)
     assert f'href="/deployments/{SLUG}"' in home
     page = client.get(f"/deployments/{SLUG}").get_data(as_text=True)

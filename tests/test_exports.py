@@ -8,7 +8,7 @@ from app.extensions import db
 from app.models import Accommodation, Cost, CostCategory, Payer, Role, Signup
 from app.services import costs_import, deployments, exports, housing, ledger, totals
 
-from .ledger_builders import add_rate, d, small_world
+from .builders import add_rate, d, small_world
 
 
 def _rows(text: str) -> list[dict]:

@@ -8,7 +8,8 @@ from app.extensions import db
 from app.models import AuditEvent, Finding, Notification, Signup, SignupStatus
 from app.services import audit, hooks
 
-from . import signup_builders as b
+from .builders import (claim_spot, make_organiser, make_signup_deployment, register_volunteer,
+                       token_for)
 from .conftest import PASSWORD, csrf_token, log_in
 
 
@@ -35,11 +36,11 @@ def recorder(monkeypatch):
 
 def test_a_new_hook_sees_claims_from_the_browser_the_api_and_an_import(app, client, recorder):
     with app.app_context():
-        dep = b.deployment(slug="hooked", spots={"NC": 5})
-        browser_user = b.volunteer(email="browser@example.org", password=PASSWORD)
-        api_user = b.volunteer(email="api@example.org")
-        token = b.token_for(api_user.user)
-        organiser = b.organiser(email="org@example.org")
+        make_signup_deployment(slug="hooked", spots={"NC": 5})
+        register_volunteer(email="browser@example.org", password=PASSWORD)
+        api_user = register_volunteer(email="api@example.org")
+        token = token_for(api_user.user)
+        organiser = make_organiser(email="org@example.org")
         from app.services import accounts
         accounts.set_password(db.session, organiser, PASSWORD, actor=None)
         db.session.commit()
@@ -93,10 +94,10 @@ def test_hooks_run_in_the_documented_order():
 def test_on_commit_callbacks_run_after_a_commit_and_never_after_a_rollback(app):
     ran = []
     with app.app_context():
-        dep = b.deployment(spots={"NC": 1})
+        dep = make_signup_deployment(spots={"NC": 1})
         hooks.on_commit(db.session, lambda: ran.append("rolled back"))
         db.session.rollback()
-        dep = b.deployment(spots={"NC": 1})
+        dep = make_signup_deployment(spots={"NC": 1})
         slug = dep.slug
 
         def after():
@@ -113,7 +114,7 @@ def test_on_commit_callbacks_run_after_a_commit_and_never_after_a_rollback(app):
 
 def test_a_failing_callback_does_not_undo_the_commit(app, caplog):
     with app.app_context():
-        dep = b.deployment(spots={"NC": 1})
+        dep = make_signup_deployment(spots={"NC": 1})
         slug = dep.slug
         hooks.on_commit(db.session, lambda: 1 / 0)
         db.session.commit()
@@ -131,10 +132,10 @@ def _create_event(table: str, row_id: int) -> AuditEvent:
 
 def test_a_claim_is_audited_and_classified_as_if_flushed(app):
     with app.app_context():
-        dep = b.deployment(spots={"NC": 1})
-        first, second = b.volunteer(), b.volunteer()
-        claimed = b.claim(dep, first, role="manager", override_reason="Runs the NC office")
-        waiting = b.claim(dep, second)
+        dep = make_signup_deployment(spots={"NC": 1})
+        first, second = register_volunteer(), register_volunteer()
+        claimed = claim_spot(dep, first, role="manager", override_reason="Runs the NC office")
+        waiting = claim_spot(dep, second)
         # Usable straight away, without a query: ids, relations, waitlist position.
         assert claimed.signup.id and claimed.signup.placement.state_code == "NC"
         assert waiting.signup.status is SignupStatus.WAITLISTED and waiting.position == 1
@@ -162,13 +163,13 @@ def test_a_rolled_back_claim_leaves_nothing_behind_in_the_session(app):
     """SQLite reuses the id of a rolled-back row: the next claim in the same session (an
     import's dry run, then the real thing) must not trip over a leftover object."""
     with app.app_context():
-        dep = b.deployment(spots={"NC": 2})
-        first, second = b.volunteer(), b.volunteer()
+        dep = make_signup_deployment(spots={"NC": 2})
+        first, second = register_volunteer(), register_volunteer()
         db.session.commit()
-        gone = b.claim(dep, first).signup
+        gone = claim_spot(dep, first).signup
         db.session.rollback()
         assert gone not in db.session
-        kept = b.claim(dep, second).signup
+        kept = claim_spot(dep, second).signup
         db.session.commit()
         assert db.session.get(Signup, kept.id).volunteer_id == second.id
         assert db.session.scalar(select(Signup.id).where(Signup.volunteer_id == first.id)) is None

@@ -10,9 +10,8 @@ from app.models import (Accommodation, AccommodationKind, Cost, CostCategory, Co
 from app.services import housing, housing_reads, ledger
 from app.services.errors import Conflict, NotFound, ValidationFailed
 
+from .builders import add_rate, d, make_deployment, make_payer, make_person, make_place
 from .conftest import count_rows
-from .factories import make_deployment
-from .ledger_builders import add_rate, d, make_payer, make_person, make_place
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ from app.extensions import db
 from app.models import Accommodation, Cost, Role, Signup, Stay, Volunteer
 from app.services import housing, housing_reads
 
+from .builders import d, make_deployment, small_world
 from .conftest import count_rows, csrf_token
-from .ledger_builders import d, small_world
 
 
 def _world(app):
@@ -196,7 +196,6 @@ def test_a_stay_from_another_deployment_is_not_found(app, client, login_as):
     ids = _world(app)
     stay_id = _assign(app, ids, 0)
     with app.app_context():
-        from .factories import make_deployment
         make_deployment(slug="other")
         db.session.commit()
     login_as(Role.ORGANISER)

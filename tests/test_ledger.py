@@ -6,11 +6,11 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Cost, CostCategory, ExchangeRate, OrganisationType, Payer, PayerKind
-from app.services import housing, housing_reads, ledger, money, totals
+from app.services import housing, ledger, money, totals
 from app.services.errors import Conflict, NotFound, ValidationFailed
 
-from .factories import make_deployment, make_volunteer
-from .ledger_builders import add_rate, d, make_payer, make_person, make_place
+from .builders import (add_rate, d, make_deployment, make_payer, make_person, make_place,
+                       make_volunteer)
 
 
 @pytest.fixture

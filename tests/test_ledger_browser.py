@@ -1,13 +1,12 @@
 """Housing and the ledger in headless Chromium: readable on a phone; the import works for real."""
 import pytest
 
-from app.extensions import db
 from app.models import Cost, Role
 from app.services import demo
 
 from .browser import chromium, live_server
+from .builders import small_world
 from .conftest import PASSWORD, count_rows
-from .ledger_builders import small_world
 
 pytestmark = pytest.mark.browser
 
@@ -29,10 +28,8 @@ def _no_sideways_scroll(page):
                          " <= document.documentElement.clientWidth")
 
 
+@pytest.mark.starts_from("demo")
 def test_housing_and_ledger_pages_fit_a_phone(app, create_user, tmp_path):
-    with app.app_context():
-        demo.load_demo(db.session)
-        db.session.commit()
     create_user(Role.ORGANISER, email="phone-org@example.org")
     base = f"/organiser/deployments/{demo.SLUG}"
     with live_server(app) as site, chromium() as browser:

@@ -7,8 +7,8 @@ from app.extensions import db
 from app.models import Accommodation, Cost, ExchangeRate, Payer, Role, Signup
 from app.services import housing
 
+from .builders import add_rate, d, small_world
 from .conftest import count_rows, csrf_token
-from .ledger_builders import add_rate, d, small_world
 
 
 def _world(app):

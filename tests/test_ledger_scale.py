@@ -8,8 +8,11 @@ import pytest
 from app.extensions import db
 from app.models import Role
 
-from .factories import make_deployment
-from .ledger_builders import bulk_world, count_queries
+from .builders import count_queries
+
+# builders.scale_worlds, built once (in one xdist worker: the group keeps these together)
+pytestmark = [pytest.mark.starts_from("world"), pytest.mark.xdist_group("world"),
+              pytest.mark.slow]
 
 PAGES = [
     ("ledger", "/"), ("ledger", "/?page=3"), ("ledger", "/?category=MEALS&page=2"),
@@ -21,13 +24,7 @@ PAGES = [
 
 
 @pytest.fixture
-def worlds(app):
-    with app.app_context():
-        small = make_deployment(slug="small", spots={"NC": 10, "PA": 10})
-        bulk_world(small, volunteers=4, places=2, costs=6)
-        large = make_deployment(slug="large", spots={"NC": 10, "PA": 10})
-        bulk_world(large, volunteers=1000, places=200, costs=20000)
-        db.session.commit()
+def worlds():
     return "small", "large"
 
 

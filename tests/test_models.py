@@ -11,7 +11,7 @@ from app.models import (Cost, CostCategory, Payer, PayerKind, Placement, SignupS
 from app.models.types import utcnow
 from app.services import ledger
 
-from .factories import make_deployment, make_signup, make_volunteer
+from .builders import make_deployment, make_signup, make_volunteer
 
 pytestmark = pytest.mark.usefixtures("app_ctx")
 

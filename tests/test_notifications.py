@@ -5,21 +5,21 @@ from app.extensions import db
 from app.models import Notification
 from app.services import notifications, signups
 
-from . import signup_builders as b
+from .builders import claim_spot, make_organiser, make_signup_deployment, register_volunteer
 from .smtp_server import smtp_server
 
 
 def _every_kind(app):
     """Confirmation, waitlisted, offer, approval, rejection, cancellation: one of each."""
     with app.app_context():
-        dep = b.deployment(spots={"NC": 1, "PA": 1}, requires_approval=True)
-        org = b.organiser()
-        first = b.claim(dep, b.volunteer(), "NC").signup
-        second = b.claim(dep, b.volunteer(), "NC").signup
+        dep = make_signup_deployment(spots={"NC": 1, "PA": 1}, requires_approval=True)
+        org = make_organiser()
+        first = claim_spot(dep, register_volunteer(), "NC").signup
+        second = claim_spot(dep, register_volunteer(), "NC").signup
         signups.reject(db.session, first, actor=org, reason="Not this time.")
         signups.accept_offer(db.session, second, actor=None)
         signups.approve(db.session, second, actor=org)
-        third = b.claim(dep, b.volunteer(), "PA").signup
+        third = claim_spot(dep, register_volunteer(), "PA").signup
         signups.cancel(db.session, third, actor=org, reason="Travel ban.")
         db.session.commit()
 

@@ -2,8 +2,8 @@
 from app.extensions import db
 from app.models import DeploymentStatus, Role, SignupStatus
 
+from .builders import make_deployment, make_signup, make_volunteer
 from .conftest import csrf_token
-from .factories import make_deployment, make_signup, make_volunteer
 
 
 def _deployment_with_signups(app):

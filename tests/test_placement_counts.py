@@ -8,7 +8,7 @@ from app import create_app
 from app.extensions import db
 from app.models import SignupStatus
 
-from . import signup_builders as b
+from .builders import claim_spot, make_signup_deployment, register_volunteer
 from .conftest import MIGRATIONS, ON_POSTGRES, _config
 
 
@@ -18,9 +18,9 @@ def _counters(placement_id):
 
 
 def test_plain_sql_cannot_overbook_a_placement(app_ctx):
-    dep = b.deployment(spots={"NC": 1})
-    b.claim(dep, b.volunteer())
-    waiting = b.claim(dep, b.volunteer()).signup
+    dep = make_signup_deployment(spots={"NC": 1})
+    claim_spot(dep, register_volunteer())
+    waiting = claim_spot(dep, register_volunteer()).signup
     db.session.commit()
     placement_id = waiting.placement_id
     assert _counters(placement_id) == (1, 1)
@@ -38,8 +38,8 @@ def test_plain_sql_cannot_overbook_a_placement(app_ctx):
 
 
 def test_counters_follow_moves_and_deletes(app_ctx):
-    dep = b.deployment(spots={"NC": 2, "PA": 2})
-    signup = b.claim(dep, b.volunteer(), "NC").signup
+    dep = make_signup_deployment(spots={"NC": 2, "PA": 2})
+    signup = claim_spot(dep, register_volunteer(), "NC").signup
     db.session.commit()
     nc, pa = {p.state_code: p.id for p in dep.placements}.values()
     db.session.execute(text("UPDATE signups SET placement_id = :pa WHERE id = :id"),
@@ -58,9 +58,9 @@ def test_the_migration_counts_existing_signups(tmp_path):
     app = create_app(_config(f"sqlite:///{tmp_path}/old.sqlite3"), instance_path=str(tmp_path))
     with app.app_context():
         upgrade(directory=MIGRATIONS)
-        dep = b.deployment(spots={"NC": 1})
+        dep = make_signup_deployment(spots={"NC": 1})
         for _ in range(3):
-            b.claim(dep, b.volunteer())
+            claim_spot(dep, register_volunteer())
         db.session.commit()
         placement_id = dep.placements[0].id
         db.session.remove()

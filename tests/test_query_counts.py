@@ -9,7 +9,7 @@ from app.models import Citizenship, Role, Signup, SignupRole, SignupStatus, User
 from app.models.types import utcnow
 from app.services import deployments
 
-from . import signup_builders as b
+from .builders import make_signup_deployment
 
 PAGES = ["/", "/deployments/big", "/api/v1/deployments/big", "/organiser/",
          "/organiser/deployments/big", "/organiser/deployments/big/states/NC"]
@@ -60,8 +60,8 @@ def _measure(app, client) -> dict[str, int]:
 
 def test_page_queries_do_not_grow_with_volunteers_or_states(app, client, login_as):
     with app.app_context():
-        b.deployment(slug="big", spots={})
-        b.deployment(slug="other", spots={"NC": 3})  # lists of deployments stay one query too
+        make_signup_deployment(slug="big", spots={})
+        make_signup_deployment(slug="other", spots={"NC": 3})  # lists of deployments stay one query too
         db.session.commit()
     _grow(app, 0, 10, ["NC", "PA"])
     login_as(Role.ADMIN)

@@ -5,22 +5,16 @@ import pytest
 from app.extensions import db
 from app.models import Role
 from app.services import accounts
-from app.services.reports import jobs, render
+from app.services.reports import jobs
 
 from .browser import chromium, live_server
 from .conftest import PASSWORD
-from .test_reports_support import data, digest  # noqa: F401
+from .test_reports_support import digest  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
 PHONE = {"viewport": {"width": 375, "height": 740}, "device_scale_factor": 2,
          "is_mobile": True, "has_touch": True}
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _worker_pool():
-    yield
-    render.shutdown_pools()
 
 
 def test_a_background_report_on_a_phone_with_a_live_progress_bar(make_app, data, tmp_path):

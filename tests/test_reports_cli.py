@@ -14,15 +14,9 @@ from pyhanko_certvalidator import ValidationContext
 
 from app.extensions import db
 from app.models import Cost, Report
-from app.services.reports import pdfa, render, signing
+from app.services.reports import pdfa, signing
 
-from .test_reports_support import data, digest, pdf_text  # noqa: F401
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _worker_pool():
-    yield
-    render.shutdown_pools()
+from .test_reports_support import digest, pdf_text  # noqa: F401
 
 
 @pytest.fixture

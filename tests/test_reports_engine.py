@@ -13,27 +13,19 @@ import pytest
 from app.extensions import db
 from app.models import Cost, Role, User
 from app.services import accounts, demo
-from app.services.reports import pdfa, render
+from app.services.reports import pdfa
 
 from .conftest import csrf_token, log_in
 from .test_reports_support import pages_text
 
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.skipif(
     importlib.util.find_spec("app.services.compliance") is None,
-    reason="the compliance engine is not installed")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _worker_pool():
-    yield
-    render.shutdown_pools()
+    reason="the compliance engine is not installed"), pytest.mark.starts_from("demo")]
 
 
 @pytest.fixture
 def demo_site(app, client, create_user):
     with app.app_context():
-        demo.load_demo(db.session)
-        db.session.commit()
         create_user(role=Role.AUDITOR, email="aud@example.org")
         token = accounts.issue_token(db.session, accounts.get_user(db.session, "aud@example.org"),
                                      actor=None)
@@ -48,6 +40,7 @@ def _amount(label: str, text: str) -> Decimal:
     return Decimal(match.group(1).replace(",", ""))
 
 
+@pytest.mark.slow
 def test_the_pdf_says_what_the_api_says(client, demo_site):
     api = client.get(f"/api/v1/deployments/{demo.SLUG}/disclosure",
                      headers={"Authorization": f"Bearer {demo_site}"})

@@ -31,12 +31,6 @@ SECTIONS = ["1. Cover", "2. Summary", "3. Volunteer roles",
             "Not legal advice"]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _worker_pool():
-    yield
-    render.shutdown_pools()
-
-
 def make_pdf(disclosure: dict, label: str = "Whole deployment") -> tuple[bytes, render.Rendered]:
     ctx = context.build_context(disclosure, placements=PLACEMENTS, chain_head=(7, "c" * 64),
                                 scope_label=label, generated_at=MADE)
@@ -80,7 +74,7 @@ def _money_after(label: str, text: str) -> Decimal:
     return Decimal(match.group(1).replace(",", ""))
 
 
-@pytest.mark.parametrize("which", ["tiny", "small", "large"])
+@pytest.mark.parametrize("which", ["tiny", "small", pytest.param("large", marks=pytest.mark.slow)])
 def test_every_section_is_present_in_order(which, request):
     _, pdf, rendered = request.getfixturevalue(which)
     text = pdf_text(pdf)
@@ -102,7 +96,7 @@ def test_cover_names_scope_as_of_rule_set_fingerprint_and_chain_head(small):
         assert fact in cover, fact
 
 
-@pytest.mark.parametrize("which", ["tiny", "small", "large"])
+@pytest.mark.parametrize("which", ["tiny", "small", pytest.param("large", marks=pytest.mark.slow)])
 def test_totals_in_the_pdf_equal_the_disclosure_json(which, request):
     disclosure, pdf, _ = request.getfixturevalue(which)
     summary = pdf_text(pdf, first=2, last=3, layout=True)
@@ -114,7 +108,7 @@ def test_totals_in_the_pdf_equal_the_disclosure_json(which, request):
     assert f"${total:,.2f}" in summary
 
 
-@pytest.mark.parametrize("which", ["tiny", "small", "large"])
+@pytest.mark.parametrize("which", ["tiny", "small", pytest.param("large", marks=pytest.mark.slow)])
 def test_pages_are_numbered_n_of_m_with_running_headers(which, request):
     _, pdf, rendered = request.getfixturevalue(which)
     pages = pages_text(pdf)
@@ -148,7 +142,7 @@ def _pagination_artifacts(page) -> list[list[str]]:
     return found
 
 
-@pytest.mark.parametrize("which", ["tiny", "large"])
+@pytest.mark.parametrize("which", ["tiny", pytest.param("large", marks=pytest.mark.slow)])
 def test_page_numbers_are_drawn_as_pagination_artifacts(which, request):
     _, pdf, _ = request.getfixturevalue(which)
     with pikepdf.open(io.BytesIO(pdf)) as doc:
@@ -157,6 +151,7 @@ def test_page_numbers_are_drawn_as_pagination_artifacts(which, request):
             assert len(artifacts) == 1 and artifacts[0], f"page {n}: {artifacts}"
 
 
+@pytest.mark.slow
 def test_merged_report_has_an_outline_to_every_section(large):
     _, pdf, rendered = large
     assert rendered.parts > 3
@@ -166,6 +161,7 @@ def test_merged_report_has_an_outline_to_every_section(large):
     assert titles[-1] == "7. Method"
 
 
+@pytest.mark.slow
 def test_every_line_is_itemised_once_in_part_4_or_5(large):
     disclosure, pdf, _ = large
     listed = re.findall(r"^\s*#(\d+) \d{4}-\d\d-\d\d ", part(pdf, "4. Compensation or prohibited")
@@ -191,6 +187,7 @@ def test_lines_that_look_like_compensation_are_itemised_with_rule_and_citation(s
     assert ".. " not in part4 and not part4.rstrip().endswith("..")
 
 
+@pytest.mark.slow
 def test_volunteer_roles_show_no_money(large):
     _, pdf, _ = large
     roles = part(pdf, "3. Volunteer roles")
@@ -241,7 +238,7 @@ def test_attachments_are_present_and_parse(small):
             assert str(spec.EF.F.Subtype) in ("/text/csv", "/application/json")
 
 
-@pytest.mark.parametrize("which", ["tiny", "small", "large"])
+@pytest.mark.parametrize("which", ["tiny", "small", pytest.param("large", marks=pytest.mark.slow)])
 def test_pdfa_3b_identification_and_metadata(which, request):
     _, pdf, _ = request.getfixturevalue(which)
     assert pdfa.pdfa_identification(pdf) == ("3", "B")
@@ -358,6 +355,7 @@ def test_the_url_fetcher_refuses_local_files_and_the_network(tmp_path):
         fetcher("file:///etc/passwd")
 
 
+@pytest.mark.slow
 def test_rendering_stops_at_the_time_limit():
     heavy = "<table>" + "<tr><td>x</td><td>y</td></tr>" * 40000 + "</table>"
     parts = [render._Part("heavy", heavy, {})]

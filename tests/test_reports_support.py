@@ -11,21 +11,15 @@ import hashlib
 import json
 import subprocess
 import tempfile
-from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
-from app.extensions import db
-from app.models import (Citizenship, Cost, Payer, Placement, Role, Signup, SignupStatus, User,
-                        Volunteer)
+from app.models import Cost, Payer, Placement, Signup, SignupStatus, User, Volunteer
 from app.models.types import utcnow
-from app.services import accounts, ledger
+
 from . import synthetic
-from .conftest import PASSWORD
-from .factories import make_deployment, make_signup
 
 #: payer kind → (rule, codes)
 _RULES = {"FOREIGN_PARTY": ("R10", ["PROHIBITED_FOREIGN_INKIND"]),
@@ -119,17 +113,6 @@ def stand_in_disclosure(session, deployment, *, state=None, payer_id=None, volun
     return disclosure
 
 
-def add_cost(deployment, volunteer, payer_name, kind, amount, *, description="Hotel night",
-             category="HOUSING"):
-    from app.models import CostCategory, PayerKind
-    payer = ledger.find_or_add_payer(db.session, deployment, name=payer_name,
-                                     kind=PayerKind(kind), actor=None)
-    return ledger.record_cost(db.session, deployment=deployment, volunteer=volunteer,
-                              category=CostCategory(category), amount=Decimal(amount),
-                              currency="USD", incurred_on=date(2024, 10, 22), payer=payer,
-                              actor=None, description=description)
-
-
 def pdf_text(pdf: bytes, *, layout: bool = False, first: int | None = None,
              last: int | None = None) -> str:
     """The text of a PDF, as poppler's pdftotext extracts it."""
@@ -158,32 +141,3 @@ def digest(data: bytes) -> str:
 
 def canonical(obj) -> str:
     return json.dumps(obj, sort_keys=True)
-
-
-def _volunteer(email, name, citizenship):
-    user = accounts.create_user(db.session, email=email, full_name=name, role=Role.VOLUNTEER,
-                                password=PASSWORD, actor=None)
-    user.volunteer.citizenship = citizenship
-    user.volunteer.country = "GB" if citizenship is Citizenship.FOREIGN_NATIONAL else "US"
-    db.session.flush()
-    return user.volunteer
-
-
-@pytest.fixture
-def data(app):
-    """Two volunteers in two states with four cost lines; returns ids and emails."""
-    with app.app_context():
-        deployment = make_deployment(slug="trip", spots={"NC": 5, "PA": 5})
-        ana = _volunteer("ana@example.org", "Ana <b>Bold</b> Ávila", Citizenship.FOREIGN_NATIONAL)
-        bo = _volunteer("bo@example.org", "Bo Brown", Citizenship.US_CITIZEN)
-        make_signup(deployment, ana, "NC")
-        make_signup(deployment, bo, "PA")
-        add_cost(deployment, ana, "Example Party", "FOREIGN_PARTY", "500.00",
-                 description="Flight paid by the party")
-        add_cost(deployment, ana, "Self", "SELF", "300.00", description="Own meals")
-        cost = add_cost(deployment, bo, "Example for America", "CAMPAIGN", "200.00",
-                        description="Campaign hotel")
-        add_cost(deployment, bo, "Unknown payer", "UNKNOWN", "100.00",
-                 description="Hotel, payer unknown")
-        db.session.commit()
-        return {"slug": deployment.slug, "ana": ana.id, "bo": bo.id, "bo_cost": cost.id}

@@ -22,15 +22,9 @@ from app.models import Cost, Report, ReportStatus, Role
 from app.services import accounts
 from app.services.reports import jobs, pdfa, render, source
 
+from .builders import make_deployment
 from .conftest import PASSWORD, csrf_token, log_in
-from .factories import make_deployment
-from .test_reports_support import data, digest, pdf_text, stand_in_disclosure  # noqa: F401
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _worker_pool():
-    yield
-    render.shutdown_pools()
+from .test_reports_support import digest, pdf_text, stand_in_disclosure  # noqa: F401
 
 
 def _login_staff(client, create_user, role=Role.AUDITOR, email="aud@example.org"):
@@ -266,6 +260,7 @@ def test_generating_with_a_bad_scope_writes_nothing(app, client, create_user, da
     assert _reports(app) == []
 
 
+@pytest.mark.slow
 def test_a_big_report_runs_as_a_background_job_with_progress(make_app, data):
     app = make_app(REPORT_SYNC_MAX_LINES=1, REPORT_JOBS_IMMEDIATE=True)
     client = app.test_client()
@@ -286,6 +281,7 @@ def test_a_big_report_runs_as_a_background_job_with_progress(make_app, data):
     assert client.get(f"/deployments/{data['slug']}/reports/disclosure.pdf").data == pdf.data
 
 
+@pytest.mark.slow
 def test_the_job_queue_on_sqlite_with_a_real_consumer(make_app, data, tmp_path):
     app = make_app(REPORT_SYNC_MAX_LINES=1, REPORT_QUEUE_FILE=str(tmp_path / "jobs.sqlite3"))
     client = app.test_client()
@@ -422,6 +418,7 @@ def redis_url(tmp_path):
         server.wait(10)
 
 
+@pytest.mark.slow
 def test_the_job_queue_on_redis_when_redis_url_is_set(make_app, data, redis_url):
     app = make_app(REPORT_SYNC_MAX_LINES=1, REDIS_URL=redis_url)
     client = app.test_client()

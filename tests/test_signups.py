@@ -12,7 +12,7 @@ from app.models.types import utcnow
 from app.services import deployments, signups, spots
 from app.services.errors import Conflict, ValidationFailed
 
-from . import signup_builders as b
+from .builders import claim_spot, make_organiser, make_signup_deployment, register_volunteer
 
 pytestmark = pytest.mark.usefixtures("app_ctx")
 
@@ -51,9 +51,9 @@ def _kinds(vol):
 
 
 def test_claim_holds_a_spot_and_the_numbers_come_from_the_ledger():
-    dep = b.deployment(spots={"NC": 2})
-    vol = b.volunteer()
-    result = b.claim(dep, vol)
+    dep = make_signup_deployment(spots={"NC": 2})
+    vol = register_volunteer()
+    result = claim_spot(dep, vol)
     db.session.commit()
     assert result.signup.status is SignupStatus.CONFIRMED and result.position is None
     assert (result.signup.arrive_on, result.signup.depart_on) == (dep.starts_on, dep.ends_on)
@@ -65,33 +65,33 @@ def test_claim_holds_a_spot_and_the_numbers_come_from_the_ledger():
 
 
 def test_a_full_state_puts_claims_on_the_waitlist_in_order():
-    dep = b.deployment(spots={"NC": 1})
-    b.claim(dep, b.volunteer())
-    second, third = b.volunteer(), b.volunteer()
-    assert b.claim(dep, second).position == 1
-    result = b.claim(dep, third)
+    dep = make_signup_deployment(spots={"NC": 1})
+    claim_spot(dep, register_volunteer())
+    second, third = register_volunteer(), register_volunteer()
+    assert claim_spot(dep, second).position == 1
+    result = claim_spot(dep, third)
     assert result.signup.status is SignupStatus.WAITLISTED and result.position == 2
     assert _stats(dep).waitlisted == 2 and _stats(dep).remaining == 0
     assert _kinds(third) == ["waitlisted"]
 
 
 def test_without_a_waitlist_a_full_state_refuses_and_writes_nothing():
-    dep = b.deployment(spots={"NC": 1}, keeps_waitlist=False)
-    b.claim(dep, b.volunteer())
+    dep = make_signup_deployment(spots={"NC": 1}, keeps_waitlist=False)
+    claim_spot(dep, register_volunteer())
     db.session.commit()
     before = _count()
     with pytest.raises(signups.PlacementFull, match="full"):
-        b.claim(dep, b.volunteer())
+        claim_spot(dep, register_volunteer())
     db.session.rollback()
     assert _count() == before
 
 
 def test_a_freed_spot_is_offered_to_the_first_in_line_and_accepting_confirms():
-    dep = b.deployment(spots={"NC": 1})
-    first = b.claim(dep, b.volunteer()).signup
-    waiting = b.volunteer()
-    queued = b.claim(dep, waiting).signup
-    behind = b.claim(dep, b.volunteer()).signup
+    dep = make_signup_deployment(spots={"NC": 1})
+    first = claim_spot(dep, register_volunteer()).signup
+    waiting = register_volunteer()
+    queued = claim_spot(dep, waiting).signup
+    behind = claim_spot(dep, register_volunteer()).signup
     signups.withdraw(db.session, first, actor=first.volunteer.user)
     assert queued.status is SignupStatus.OFFERED
     expected = utcnow() + timedelta(hours=48)
@@ -105,19 +105,19 @@ def test_a_freed_spot_is_offered_to_the_first_in_line_and_accepting_confirms():
 
 
 def test_declining_passes_the_offer_to_the_next_in_line():
-    dep = b.deployment(spots={"NC": 1})
-    first = b.claim(dep, b.volunteer()).signup
-    offered = b.claim(dep, b.volunteer()).signup
-    nxt = b.claim(dep, b.volunteer()).signup
+    dep = make_signup_deployment(spots={"NC": 1})
+    first = claim_spot(dep, register_volunteer()).signup
+    offered = claim_spot(dep, register_volunteer()).signup
+    nxt = claim_spot(dep, register_volunteer()).signup
     signups.withdraw(db.session, first, actor=None)
     signups.decline_offer(db.session, offered, actor=None)
     assert offered.status is SignupStatus.WITHDRAWN and nxt.status is SignupStatus.OFFERED
 
 
 def test_offer_window_is_configurable():
-    dep = b.deployment(spots={"NC": 1}, offer_hours=6)
-    first = b.claim(dep, b.volunteer()).signup
-    offered = b.claim(dep, b.volunteer()).signup
+    dep = make_signup_deployment(spots={"NC": 1}, offer_hours=6)
+    first = claim_spot(dep, register_volunteer()).signup
+    offered = claim_spot(dep, register_volunteer()).signup
     signups.withdraw(db.session, first, actor=None)
     assert (offered.offer_expires_at - utcnow()) < timedelta(hours=6, minutes=1)
 
@@ -128,9 +128,9 @@ def _expire(signup):
 
 
 def test_an_expired_offer_cannot_be_accepted_and_nothing_is_written():
-    dep = b.deployment(spots={"NC": 1})
-    first = b.claim(dep, b.volunteer()).signup
-    offered = b.claim(dep, b.volunteer()).signup
+    dep = make_signup_deployment(spots={"NC": 1})
+    first = claim_spot(dep, register_volunteer()).signup
+    offered = claim_spot(dep, register_volunteer()).signup
     signups.withdraw(db.session, first, actor=None)
     _expire(offered)
     with pytest.raises(signups.OfferExpired, match="expired"):
@@ -140,10 +140,10 @@ def test_an_expired_offer_cannot_be_accepted_and_nothing_is_written():
 
 
 def test_expiry_happens_when_the_placement_is_next_read(client):
-    dep = b.deployment(spots={"NC": 1})
-    first = b.claim(dep, b.volunteer()).signup
-    offered = b.claim(dep, b.volunteer()).signup
-    nxt = b.claim(dep, b.volunteer()).signup
+    dep = make_signup_deployment(spots={"NC": 1})
+    first = claim_spot(dep, register_volunteer()).signup
+    offered = claim_spot(dep, register_volunteer()).signup
+    nxt = claim_spot(dep, register_volunteer()).signup
     signups.withdraw(db.session, first, actor=None)
     db.session.commit()
     _expire(offered)
@@ -159,11 +159,11 @@ def test_a_reader_settles_overdue_offers_in_a_transaction_of_its_own():
     connection: the reader's transaction stays a read (a GET needs no commit), and rolling it
     back does not undo the settlement. The audit chain names the reader, as before."""
     from app.services import audit
-    dep = b.deployment(spots={"NC": 1})
-    first = b.claim(dep, b.volunteer()).signup
-    offered = b.claim(dep, b.volunteer()).signup
-    nxt = b.claim(dep, b.volunteer()).signup
-    reader = b.organiser(email="reader@example.org")
+    dep = make_signup_deployment(spots={"NC": 1})
+    first = claim_spot(dep, register_volunteer()).signup
+    offered = claim_spot(dep, register_volunteer()).signup
+    nxt = claim_spot(dep, register_volunteer()).signup
+    reader = make_organiser(email="reader@example.org")
     signups.withdraw(db.session, first, actor=None)
     db.session.commit()
     _expire(offered)
@@ -184,10 +184,10 @@ def test_a_reader_settles_overdue_offers_in_a_transaction_of_its_own():
 
 
 def test_expiry_also_runs_from_the_jobs_command(app, runner):
-    dep = b.deployment(spots={"NC": 1})
-    first = b.claim(dep, b.volunteer()).signup
-    offered = b.claim(dep, b.volunteer()).signup
-    nxt = b.claim(dep, b.volunteer()).signup
+    dep = make_signup_deployment(spots={"NC": 1})
+    first = claim_spot(dep, register_volunteer()).signup
+    offered = claim_spot(dep, register_volunteer()).signup
+    nxt = claim_spot(dep, register_volunteer()).signup
     signups.withdraw(db.session, first, actor=None)
     db.session.commit()
     _expire(offered)
@@ -200,10 +200,10 @@ def test_expiry_also_runs_from_the_jobs_command(app, runner):
 
 
 def test_approval_mode_holds_the_spot_until_an_organiser_decides():
-    dep = b.deployment(spots={"NC": 1}, requires_approval=True)
-    org = b.organiser()
-    pending = b.claim(dep, b.volunteer()).signup
-    waiting = b.claim(dep, b.volunteer()).signup
+    dep = make_signup_deployment(spots={"NC": 1}, requires_approval=True)
+    org = make_organiser()
+    pending = claim_spot(dep, register_volunteer()).signup
+    waiting = claim_spot(dep, register_volunteer()).signup
     assert pending.status is SignupStatus.PENDING_APPROVAL and _stats(dep).remaining == 0
     with pytest.raises(ValidationFailed, match="reason"):
         signups.reject(db.session, pending, actor=org, reason="  ")
@@ -217,9 +217,9 @@ def test_approval_mode_holds_the_spot_until_an_organiser_decides():
 
 
 def test_foreign_national_in_a_decision_making_role_needs_a_written_override():
-    dep = b.deployment(spots={"NC": 2})
-    org = b.organiser()
-    foreign = b.claim(dep, b.volunteer(), role="strategy_adviser").signup
+    dep = make_signup_deployment(spots={"NC": 2})
+    org = make_organiser()
+    foreign = claim_spot(dep, register_volunteer(), role="strategy_adviser").signup
     assert foreign.status is SignupStatus.PENDING_APPROVAL   # even without approval mode
     with pytest.raises(signups.OverrideRequired, match="foreign national"):
         signups.approve(db.session, foreign, actor=org)
@@ -227,14 +227,14 @@ def test_foreign_national_in_a_decision_making_role_needs_a_written_override():
                     override_reason="Advises on logistics only; counsel consulted.")
     assert foreign.status is SignupStatus.CONFIRMED
     assert foreign.role_override_reason.startswith("Advises") and foreign.role_override_by_id == org.id
-    citizen = b.claim(dep, b.volunteer(Citizenship.US_CITIZEN), role="manager").signup
+    citizen = claim_spot(dep, register_volunteer(Citizenship.US_CITIZEN), role="manager").signup
     assert citizen.status is SignupStatus.CONFIRMED
 
 
 def test_changing_a_confirmed_foreign_national_to_a_decision_making_role_needs_a_reason():
-    dep = b.deployment(spots={"NC": 2})
-    org = b.organiser()
-    signup = b.claim(dep, b.volunteer()).signup
+    dep = make_signup_deployment(spots={"NC": 2})
+    org = make_organiser()
+    signup = claim_spot(dep, register_volunteer()).signup
     with pytest.raises(signups.OverrideRequired):
         signups.change_role(db.session, signup, "manager", actor=org)
     signups.change_role(db.session, signup, "team_lead", actor=org)
@@ -243,11 +243,11 @@ def test_changing_a_confirmed_foreign_national_to_a_decision_making_role_needs_a
 
 
 def test_moving_respects_both_capacities_and_frees_the_old_spot():
-    dep = b.deployment(spots={"NC": 1, "PA": 1})
-    org = b.organiser()
-    mover = b.claim(dep, b.volunteer(), "NC").signup
-    waiting_nc = b.claim(dep, b.volunteer(), "NC").signup
-    b.claim(dep, b.volunteer(), "PA")
+    dep = make_signup_deployment(spots={"NC": 1, "PA": 1})
+    org = make_organiser()
+    mover = claim_spot(dep, register_volunteer(), "NC").signup
+    waiting_nc = claim_spot(dep, register_volunteer(), "NC").signup
+    claim_spot(dep, register_volunteer(), "PA")
     db.session.commit()
     with pytest.raises(signups.PlacementFull, match="PA has no free spot"):
         signups.move(db.session, mover, "PA", actor=org)
@@ -263,10 +263,10 @@ def test_moving_respects_both_capacities_and_frees_the_old_spot():
 
 
 def test_capacity_raised_offers_new_spots_and_lowering_below_held_is_refused():
-    dep = b.deployment(spots={"NC": 1})
-    org = b.organiser()
-    b.claim(dep, b.volunteer())
-    first, second, third = (b.claim(dep, b.volunteer()).signup for _ in range(3))
+    dep = make_signup_deployment(spots={"NC": 1})
+    org = make_organiser()
+    claim_spot(dep, register_volunteer())
+    first, second, third = (claim_spot(dep, register_volunteer()).signup for _ in range(3))
     deployments.set_capacity(db.session, dep, "NC", 3, actor=org)
     assert [s.status for s in (first, second, third)] == \
         [SignupStatus.OFFERED, SignupStatus.OFFERED, SignupStatus.WAITLISTED]
@@ -275,10 +275,10 @@ def test_capacity_raised_offers_new_spots_and_lowering_below_held_is_refused():
 
 
 def test_cancel_with_a_reason_frees_the_spot():
-    dep = b.deployment(spots={"NC": 1})
-    org = b.organiser()
-    held = b.claim(dep, b.volunteer()).signup
-    waiting = b.claim(dep, b.volunteer()).signup
+    dep = make_signup_deployment(spots={"NC": 1})
+    org = make_organiser()
+    held = claim_spot(dep, register_volunteer()).signup
+    waiting = claim_spot(dep, register_volunteer()).signup
     with pytest.raises(ValidationFailed):
         signups.cancel(db.session, held, actor=org, reason="")
     signups.cancel(db.session, held, actor=org, reason="Visa refused.")
@@ -301,37 +301,37 @@ def test_cancel_with_a_reason_frees_the_spot():
 ])
 def test_bad_claims_are_refused_and_write_nothing(setup, kwargs, error, words):
     from datetime import date
-    dep = b.deployment(spots={"NC": 3, "PA": 3})
-    vol = b.volunteer(declared=setup != "undeclared")
+    dep = make_signup_deployment(spots={"NC": 3, "PA": 3})
+    vol = register_volunteer(declared=setup != "undeclared")
     if setup == "twice":
-        b.claim(dep, vol, "PA")
+        claim_spot(dep, vol, "PA")
     if setup == "withdrawn":
-        signups.withdraw(db.session, b.claim(dep, vol).signup, actor=None)
+        signups.withdraw(db.session, claim_spot(dep, vol).signup, actor=None)
     if setup == "closed":
         dep.status = DeploymentStatus.CLOSED
     db.session.commit()
     before = (_count(), _count(Notification))
     kwargs = {k: date.fromisoformat(v) if k.endswith("_on") else v for k, v in kwargs.items()}
     with pytest.raises(error, match=words):
-        b.claim(dep, vol, **kwargs)
+        claim_spot(dep, vol, **kwargs)
     db.session.rollback()
     assert (_count(), _count(Notification)) == before
 
 
 def test_attestation_is_needed_and_can_be_given_with_the_claim():
-    dep = b.deployment()
-    vol = b.volunteer()
+    dep = make_signup_deployment()
+    vol = register_volunteer()
     vol.attested_at = None
     db.session.commit()
     with pytest.raises(signups.AttestationRequired):
-        b.claim(dep, vol)
+        claim_spot(dep, vol)
     db.session.rollback()
-    b.claim(dep, vol, attest=True)
+    claim_spot(dep, vol, attest=True)
     assert vol.attested_at is not None and "no one is compensating me" in vol.attestation_text
 
 
 def test_settle_is_cheap_when_nothing_is_overdue(app):
-    dep = b.deployment()
+    dep = make_signup_deployment()
     db.session.commit()
     assert dep.id  # loaded before counting
     statements = []
@@ -350,14 +350,14 @@ def test_ending_a_signup_gives_back_future_beds_and_keeps_past_nights():
 
     from app.models import AccommodationKind, Cost, PayerKind, Stay
     from app.services import housing, ledger
-    dep = b.deployment(spots={"NC": 2})
-    org = b.organiser()
+    dep = make_signup_deployment(spots={"NC": 2})
+    org = make_organiser()
     payer = ledger.find_or_add_payer(db.session, dep, name="Harper 2024", kind=PayerKind.CAMPAIGN,
                                      actor=None)
     hotel = housing.add_accommodation(db.session, deployment=dep, actor=None, name="Hotel",
                                       kind=AccommodationKind.HOTEL, state_code="NC", beds=2,
                                       nightly_cost="100.00", payer_id=payer.id)
-    signup = b.claim(dep, b.volunteer()).signup
+    signup = claim_spot(dep, register_volunteer()).signup
     housing.assign_stay(db.session, signup=signup, accommodation=hotel,
                         check_in=date(2024, 10, 21), check_out=date(2024, 10, 24), actor=None)
     # the deployment's dates are in the past here: the nights were slept, so they stay on record

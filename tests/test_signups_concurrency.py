@@ -12,16 +12,19 @@ from app.models import (ACTIVE_SIGNUP_STATUSES, SPOT_HOLDING_STATUSES, Placement
                         SignupStatus)
 from app.services import audit
 
-from . import signup_builders as b
+from .builders import (claim_spot, make_organiser, make_signup_deployment, register_volunteer,
+                       token_for)
 from .conftest import PASSWORD
 from .live import BrowserSession, gunicorn, request
+
+pytestmark = pytest.mark.slow   # a real gunicorn and hundreds of requests
 
 
 def _volunteers_with_tokens(n):
     tokens = []
     for _ in range(n):
-        vol = b.volunteer()
-        tokens.append((vol.id, b.token_for(vol.user)))
+        vol = register_volunteer()
+        tokens.append((vol.id, token_for(vol.user)))
     return tokens
 
 
@@ -46,9 +49,9 @@ def _race(host, port, calls):
 @pytest.mark.parametrize("keeps_waitlist", [True, False], ids=["waitlist", "no-waitlist"])
 def test_200_volunteers_claim_the_last_10_spots_at_once(app, database_url, keeps_waitlist):
     with app.app_context():
-        dep = b.deployment(slug="launch-day", spots={"NC": 50}, keeps_waitlist=keeps_waitlist)
+        dep = make_signup_deployment(slug="launch-day", spots={"NC": 50}, keeps_waitlist=keeps_waitlist)
         for _ in range(40):
-            b.claim(dep, b.volunteer(), "NC")
+            claim_spot(dep, register_volunteer(), "NC")
         racers = _volunteers_with_tokens(200)
         db.session.commit()
     with gunicorn(database_url, workers=4) as (host, port):
@@ -79,8 +82,8 @@ def test_random_mix_never_overbooks_and_never_loses_a_volunteer(app, database_ur
     rng = random.Random(7)
     states = ["NC", "PA", "VA"]
     with app.app_context():
-        dep = b.deployment(slug="mix", spots={s: 4 for s in states})
-        organiser = b.organiser(email="org@example.org")
+        dep = make_signup_deployment(slug="mix", spots={s: 4 for s in states})
+        organiser = make_organiser(email="org@example.org")
         from app.services import accounts
         accounts.set_password(db.session, organiser, PASSWORD, actor=None)
         volunteers = _volunteers_with_tokens(120)

@@ -9,7 +9,8 @@ from app.models import Signup, SignupStatus
 from app.models.types import utcnow
 from app.services import signups
 
-from . import signup_builders as b
+from .builders import (claim_spot, make_organiser, make_signup_deployment, register_volunteer,
+                       token_for)
 from .conftest import PASSWORD, csrf_token, log_in
 
 
@@ -24,7 +25,7 @@ def _count(app, **where):
 @pytest.fixture
 def dep(app):
     with app.app_context():
-        d = b.deployment(slug="autumn", spots={"NC": 1, "PA": 2})
+        d = make_signup_deployment(slug="autumn", spots={"NC": 1, "PA": 2})
         db.session.commit()
         return d.slug
 
@@ -33,7 +34,7 @@ def dep(app):
 def volunteer_client(app, client):
     """A registered volunteer who has not declared yet, logged in."""
     with app.app_context():
-        b.volunteer(email="vera@example.org", declared=False, password=PASSWORD)
+        register_volunteer(email="vera@example.org", declared=False, password=PASSWORD)
         db.session.commit()
     log_in(client, "vera@example.org")
     return client
@@ -82,7 +83,7 @@ def test_claim_form_errors_are_shown_and_nothing_is_written(app, volunteer_clien
 
 def test_full_state_joins_the_waitlist_and_shows_the_position(app, volunteer_client, dep):
     with app.app_context():
-        b.claim(signups_deployment(dep), b.volunteer(), "NC")
+        claim_spot(signups_deployment(dep), register_volunteer(), "NC")
         db.session.commit()
     client = volunteer_client
     token = csrf_token(client, "/me/declaration")
@@ -103,9 +104,9 @@ def signups_deployment(slug):
 def test_offer_accept_and_another_persons_signup_in_the_browser(app, client, dep):
     with app.app_context():
         d = signups_deployment(dep)
-        holder = b.claim(d, b.volunteer(), "NC").signup
-        mine = b.volunteer(email="w@example.org", password=PASSWORD)
-        waiting = b.claim(d, mine, "NC").signup
+        holder = claim_spot(d, register_volunteer(), "NC").signup
+        mine = register_volunteer(email="w@example.org", password=PASSWORD)
+        waiting = claim_spot(d, mine, "NC").signup
         signups.withdraw(db.session, holder, actor=None)
         db.session.commit()
         ids = waiting.id, holder.id
@@ -123,8 +124,8 @@ def test_offer_accept_and_another_persons_signup_in_the_browser(app, client, dep
 def test_expired_offer_accepted_in_the_browser_gets_a_clear_message(app, client, dep):
     with app.app_context():
         d = signups_deployment(dep)
-        holder = b.claim(d, b.volunteer(), "NC").signup
-        waiting = b.claim(d, b.volunteer(email="w@example.org", password=PASSWORD), "NC").signup
+        holder = claim_spot(d, register_volunteer(), "NC").signup
+        waiting = claim_spot(d, register_volunteer(email="w@example.org", password=PASSWORD), "NC").signup
         signups.withdraw(db.session, holder, actor=None)
         waiting.offer_expires_at = utcnow() - timedelta(seconds=1)
         db.session.commit()
@@ -141,8 +142,8 @@ def test_organiser_roster_approve_move_cancel_and_outbox(app, client, login_as, 
     with app.app_context():
         d = signups_deployment(dep)
         d.requires_approval = True
-        foreign_lead = b.claim(d, b.volunteer(name="Theo Quayle"), "PA", role="manager").signup
-        other = b.claim(d, b.volunteer(name="Isla Morrow"), "PA").signup
+        foreign_lead = claim_spot(d, register_volunteer(name="Theo Quayle"), "PA", role="manager").signup
+        other = claim_spot(d, register_volunteer(name="Isla Morrow"), "PA").signup
         db.session.commit()
         ids = foreign_lead.id, other.id
     login_as(b_role("organiser"))
@@ -200,9 +201,9 @@ def test_settings_switch_approval_and_close_sign_ups(app, client, login_as, dep)
 def api(app, dep):
     """A declared volunteer's token; returns a callable making requests with it."""
     with app.app_context():
-        vol = b.volunteer()
+        vol = register_volunteer()
         vol.attested_at = None
-        token = b.token_for(vol.user)
+        token = token_for(vol.user)
         db.session.commit()
 
     def call(method, path, **kwargs):
@@ -227,9 +228,9 @@ def test_api_claim_needs_attestation_then_confirms(app, api, dep):
 
 def test_api_waitlist_position_and_withdraw_offers_the_spot(app, api, dep):
     with app.app_context():
-        holder = b.volunteer()
-        b.claim(signups_deployment(dep), holder, "NC")
-        holder_token = b.token_for(holder.user)
+        holder = register_volunteer()
+        claim_spot(signups_deployment(dep), holder, "NC")
+        holder_token = token_for(holder.user)
         db.session.commit()
     waiting = api("POST", f"/api/v1/deployments/{dep}/placements/NC/claims",
                   json={"attestation": True})
@@ -261,7 +262,7 @@ def test_api_bad_claims_get_json_errors_and_write_nothing(app, api, dep, path, b
 
 def test_api_claims_are_for_volunteer_tokens_only(app, dep):
     with app.app_context():
-        token = b.token_for(b.organiser())
+        token = token_for(make_organiser())
         db.session.commit()
     response = app.test_client().post(f"/api/v1/deployments/{dep}/placements/NC/claims",
                                       headers={"Authorization": f"Bearer {token}"})
@@ -289,9 +290,9 @@ def test_a_volunteer_sees_their_own_stay_and_who_pays(app, client):
     from app.models import AccommodationKind, PayerKind
     from app.services import housing, ledger
     with app.app_context():
-        d = b.deployment(slug="housed", spots={"NC": 2})
-        mine = b.volunteer(email="sleeper@example.org", password=PASSWORD)
-        signup = b.claim(d, mine, "NC").signup
+        d = make_signup_deployment(slug="housed", spots={"NC": 2})
+        mine = register_volunteer(email="sleeper@example.org", password=PASSWORD)
+        signup = claim_spot(d, mine, "NC").signup
         party = ledger.find_or_add_payer(db.session, d, name="Northbridge Labour Party",
                                          kind=PayerKind.FOREIGN_PARTY, country="GB", actor=None)
         hotel = housing.add_accommodation(db.session, deployment=d, actor=None,

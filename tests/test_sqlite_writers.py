@@ -11,7 +11,7 @@ from app.extensions import db
 from app.models import Deployment
 from app.services import audit
 
-from . import signup_builders as b
+from .builders import make_signup_deployment
 from .conftest import ON_POSTGRES
 
 pytestmark = pytest.mark.skipif(ON_POSTGRES, reason="SQLite only")
@@ -24,7 +24,7 @@ def test_concurrent_writers_all_commit_and_the_chain_stays_whole(app):
         try:
             with app.app_context():
                 for j in range(10):
-                    b.deployment(slug=f"w{i}-{j}", spots={"NC": 1})
+                    make_signup_deployment(slug=f"w{i}-{j}", spots={"NC": 1})
                     db.session.commit()
         except Exception as exc:  # noqa: BLE001 — reported below
             errors.append(exc)

@@ -7,7 +7,7 @@ from app.models import Signup, SignupStatus, User, Volunteer
 from app.services import volunteers_import
 from app.services.csv_import import FileRejected, ImportRejected
 
-from . import signup_builders as b
+from .builders import claim_spot, make_organiser, make_signup_deployment, register_volunteer
 
 pytestmark = pytest.mark.usefixtures("app_ctx")
 
@@ -25,15 +25,15 @@ def _counts():
 
 
 def test_import_creates_accounts_declarations_and_claims():
-    dep = b.deployment(spots={"NC": 2, "PA": 1})
-    existing = b.volunteer(email="old@example.org", declared=False)
+    dep = make_signup_deployment(spots={"NC": 2, "PA": 1})
+    existing = register_volunteer(email="old@example.org", declared=False)
     data = _csv(
         "Ava Penrose,ava@example.org,FOREIGN_NATIONAL,GB,Northbridge Labour Party,current_staff,NC,canvasser,2024-10-21,2024-11-05,UNPAID,",
         "Old Friend,OLD@example.org,US_CITIZEN,US,,none,nc,driver,,,NOT_EMPLOYED,",
         "Leo Ashdown,leo@example.org,FOREIGN_NATIONAL,IE,,member,NC,canvasser,,,,",
         "Zara Rahman,zara@example.org,FOREIGN_NATIONAL,GB,,former_staff,PA,strategy_adviser,,,NOT_EMPLOYED,Advises on volunteer logistics only",
         "No Claim,noclaim@example.org,LPR,GB,,,,,,,,")
-    result = volunteers_import.import_volunteers(db.session, dep, data, actor=b.organiser(),
+    result = volunteers_import.import_volunteers(db.session, dep, data, actor=make_organiser(),
                                                  filename="volunteers.csv")
     db.session.commit()
     assert result.rows == 5 and result.new_accounts == 4
@@ -58,7 +58,7 @@ def test_import_creates_accounts_declarations_and_claims():
     ("X,x@example.org,FOREIGN_NATIONAL,GB,,,NC,canvasser,,,ON_HOLIDAY,", "leave_type", "not a leave type"),
 ])
 def test_a_bad_row_is_reported_with_line_and_column_and_nothing_is_written(row, column, words):
-    dep = b.deployment(spots={"NC": 5, "PA": 5})
+    dep = make_signup_deployment(spots={"NC": 5, "PA": 5})
     db.session.commit()
     before = _counts()
     good = "Good Row,good@example.org,US_CITIZEN,US,,none,NC,canvasser,,,NOT_EMPLOYED,"
@@ -72,8 +72,8 @@ def test_a_bad_row_is_reported_with_line_and_column_and_nothing_is_written(row, 
 
 
 def test_every_bad_row_is_listed_and_duplicates_are_caught():
-    dep = b.deployment()
-    b.organiser(email="boss@example.org")
+    dep = make_signup_deployment()
+    make_organiser(email="boss@example.org")
     db.session.commit()
     data = _csv("A,a@example.org,US_CITIZEN,US,,,NC,,,,,",
                 "B,A@example.org,US_CITIZEN,US,,,NC,,,,,",
@@ -87,8 +87,8 @@ def test_every_bad_row_is_listed_and_duplicates_are_caught():
 
 
 def test_without_a_waitlist_rows_beyond_the_free_spots_are_errors():
-    dep = b.deployment(spots={"NC": 2}, keeps_waitlist=False)
-    b.claim(dep, b.volunteer(), "NC")
+    dep = make_signup_deployment(spots={"NC": 2}, keeps_waitlist=False)
+    claim_spot(dep, register_volunteer(), "NC")
     db.session.commit()
     before = _counts()
     data = _csv(*(f"P{i},p{i}@example.org,US_CITIZEN,US,,,NC,canvasser,,,," for i in range(3)))
@@ -101,8 +101,8 @@ def test_without_a_waitlist_rows_beyond_the_free_spots_are_errors():
 
 
 def test_someone_who_already_signed_up_cannot_be_imported_into_a_claim_again():
-    dep = b.deployment()
-    b.claim(dep, b.volunteer(email="here@example.org"), "NC")
+    dep = make_signup_deployment()
+    claim_spot(dep, register_volunteer(email="here@example.org"), "NC")
     db.session.commit()
     with pytest.raises(ImportRejected, match="already has"):
         volunteers_import.import_volunteers(
@@ -116,13 +116,13 @@ def test_someone_who_already_signed_up_cannot_be_imported_into_a_claim_again():
     (HEADER.encode(), "no rows"),
 ])
 def test_unreadable_files_are_refused(data, words):
-    dep = b.deployment()
+    dep = make_signup_deployment()
     with pytest.raises(FileRejected, match=words):
         volunteers_import.import_volunteers(db.session, dep, data, actor=None, filename="v.csv")
 
 
 def test_rows_on_a_waitlist_keep_file_order():
-    dep = b.deployment(spots={"NC": 1})
+    dep = make_signup_deployment(spots={"NC": 1})
     data = _csv(*(f"P{i},p{i}@example.org,US_CITIZEN,US,,,NC,canvasser,,,," for i in range(4)))
     volunteers_import.import_volunteers(db.session, dep, data, actor=None)
     db.session.commit()

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import Role, Signup, User
 
-from . import signup_builders as b
+from .builders import make_organiser, make_signup_deployment
 from .conftest import csrf_token
 from .test_volunteers_import import _csv
 
@@ -20,7 +20,7 @@ def _counts(app):
 
 def test_upload_preview_then_confirm_in_the_browser(app, client, login_as):
     with app.app_context():
-        b.deployment(slug="upload", spots={"NC": 1})
+        make_signup_deployment(slug="upload", spots={"NC": 1})
         db.session.commit()
     login_as(Role.ORGANISER)
     token = csrf_token(client, "/organiser/deployments/upload/volunteers/import")
@@ -45,7 +45,7 @@ def test_upload_preview_then_confirm_in_the_browser(app, client, login_as):
 
 def test_import_volunteers_on_the_command_line(app, runner, tmp_path):
     with app.app_context():
-        b.deployment(slug="cli", spots={"NC": 1})
+        make_signup_deployment(slug="cli", spots={"NC": 1})
         db.session.commit()
     good = tmp_path / "volunteers.csv"
     good.write_bytes(_csv("A,a@example.org,US_CITIZEN,US,,,NC,,,,,", "B,b@example.org,LPR,GB,,,NC,,,,,"))
@@ -67,7 +67,7 @@ def test_import_volunteers_on_the_command_line(app, runner, tmp_path):
 
 def test_an_oversized_upload_gets_a_clear_page_not_a_crash(app, client, login_as):
     with app.app_context():
-        b.deployment(slug="big", spots={"NC": 1})
+        make_signup_deployment(slug="big", spots={"NC": 1})
         db.session.commit()
     app.config["MAX_CONTENT_LENGTH"] = 1024
     login_as(Role.ORGANISER)
@@ -89,7 +89,7 @@ def test_a_conflict_found_on_confirmation_is_listed_and_nothing_is_written(app, 
     monkeypatch.setattr(csv_import, "parse",
                         lambda *args, **kwargs: reads.append(1) or real_parse(*args, **kwargs))
     with app.app_context():
-        b.deployment(slug="race", spots={"NC": 5})
+        make_signup_deployment(slug="race", spots={"NC": 5})
         db.session.commit()
     login_as(Role.ORGANISER)
     token = csrf_token(client, "/organiser/deployments/race/volunteers/import")
@@ -98,7 +98,7 @@ def test_a_conflict_found_on_confirmation_is_listed_and_nothing_is_written(app, 
         "csrf_token": token, "file": (io.BytesIO(data), "v.csv")})
     assert client.get(staged.location).status_code == 200
     with app.app_context():
-        b.organiser(email="b@example.org")
+        make_organiser(email="b@example.org")
         db.session.commit()
     before = _counts(app)
     confirmed = client.post(staged.location, data={"csrf_token": token})

@@ -4,7 +4,7 @@ from app.models import Finding, SignupRole
 from app.services import deployments
 from app.services.compliance.sync import flush_pending
 
-from ..factories import make_signup, make_volunteer
+from ..builders import make_signup, make_volunteer
 from . import ADM, AUD, ORG, api_token, only
 
 ROUTES = {

@@ -26,7 +26,7 @@ ROUTES = {
 def world(app, base: dict) -> dict:
     """A payer, a place and a housed volunteer in the matrix deployment."""
     from app.services import ledger
-    from tests.factories import make_signup, make_volunteer
+    from tests.builders import make_signup, make_volunteer
     deployment = deployments.get_deployment(db.session, base["slug"])
     payer = ledger.add_payer(db.session, deployment, name="Matrix payer", kind="CAMPAIGN",
                              actor=None)

@@ -2,7 +2,7 @@
 from app.extensions import db
 from app.models import SignupStatus
 
-from ..factories import make_signup, make_volunteer
+from ..builders import make_signup, make_volunteer
 from . import VOL, api_token, only, staff_read, staff_write
 
 ROUTES = {
