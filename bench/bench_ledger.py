@@ -38,7 +38,7 @@ PASSWORD = "harbour lights at dawn"
 def _env(db_url: str) -> dict:
     return {**os.environ, "DATABASE_URL": db_url, "SECRET_KEY": "bench-" + "b" * 40,
             "TRIPLEDGER_ENV": "production", "TRIPLEDGER_LOG_LEVEL": "WARNING",
-            "TRIPLEDGER_RATELIMIT_ENABLED": "false", "TRIPLEDGER_ARGON2_TIME_COST": "1",
+            "TRIPLEDGER_ARGON2_TIME_COST": "1",
             "TRIPLEDGER_ARGON2_MEMORY_COST": "8192", "TRIPLEDGER_ARGON2_PARALLELISM": "1"}
 
 

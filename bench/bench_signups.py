@@ -29,8 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 def _env(db_url: str) -> dict:
     return {**os.environ, "DATABASE_URL": db_url, "SECRET_KEY": "bench-" + "b" * 40,
-            "TRIPLEDGER_ENV": "production", "TRIPLEDGER_LOG_LEVEL": "WARNING",
-            "TRIPLEDGER_RATELIMIT_ENABLED": "false"}
+            "TRIPLEDGER_ENV": "production", "TRIPLEDGER_LOG_LEVEL": "WARNING"}
 
 
 def build_database(folder: Path, volunteers: int) -> tuple[str, Path]:
