@@ -178,6 +178,36 @@ def time_pages(db_url: str) -> list[str]:
     return lines
 
 
+def time_browser_import(db_url: str, path: Path) -> list[str]:
+    """The browser's import of the same file again: upload (checked), preview, confirm."""
+    os.environ.update(_env(db_url))
+    from app import create_app
+    from app.extensions import db
+
+    app = create_app({"WTF_CSRF_ENABLED": False})
+    client = app.test_client()
+    client.post("/login", data={"email": "organiser@bench.example", "password": PASSWORD})
+    base = f"/organiser/deployments/{SLUG}/ledger/import"
+    started = time.perf_counter()
+    with path.open("rb") as handle:
+        uploaded = client.post(base, data={"file": (handle, "costs.csv")})
+    upload = time.perf_counter() - started
+    assert uploaded.status_code == 302, uploaded.status_code
+    started = time.perf_counter()
+    preview = client.get(uploaded.location)
+    shown = time.perf_counter() - started
+    assert preview.status_code == 200, preview.status_code
+    started = time.perf_counter()
+    confirmed = client.post(uploaded.location + "?again=1")
+    confirm = time.perf_counter() - started
+    assert confirmed.status_code == 302, confirmed.status_code
+    with app.app_context():
+        db.engine.dispose()
+    return [f"  upload (checked)   {upload:6.2f} s", f"  preview            {shown:6.2f} s",
+            f"  confirm (written)  {confirm:6.2f} s",
+            f"  in all             {upload + shown + confirm:6.2f} s"]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=20000)
@@ -227,6 +257,8 @@ def main() -> None:
             engine.dispose()
         print("pages (5 requests each, in-process test client):")
         print("\n".join(time_pages(db_url)))
+        print("the same file imported in the browser (in-process test client):")
+        print("\n".join(time_browser_import(db_url, path)))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
         if admin is not None:
