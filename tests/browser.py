@@ -35,6 +35,21 @@ def live_server(app):
         server.server_close()
 
 
+#: A phone, as the browser tests hold one.
+PHONE = {"viewport": {"width": 375, "height": 740}, "device_scale_factor": 2,
+         "is_mobile": True, "has_touch": True}
+
+
+def fits_the_phone(page) -> bool:
+    """No sideways scrolling: the page is no wider than the phone.
+
+    Measured against the phone's width, not window.innerWidth: on a mobile page Chromium
+    widens the layout viewport (and innerWidth) to fit a page that is too wide, as a phone
+    zooms out, so comparing with innerWidth can never fail.
+    """
+    return page.evaluate("document.documentElement.scrollWidth") <= PHONE["viewport"]["width"]
+
+
 #: Whether the running test is marked ``browser`` (set for each test by conftest.py), so that
 #: ``-m "not browser"`` really leaves out every test that starts Chromium.
 RUNNING_TEST_IS_MARKED = False

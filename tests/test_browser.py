@@ -5,12 +5,9 @@ from app.extensions import db
 from app.models import User
 from app.services import demo
 
-from .browser import chromium, live_server
+from .browser import PHONE, chromium, fits_the_phone, live_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.starts_from("demo")]
-
-PHONE = {"viewport": {"width": 375, "height": 740}, "device_scale_factor": 2,
-         "is_mobile": True, "has_touch": True}
 
 
 @pytest.fixture
@@ -19,24 +16,20 @@ def site(app):
         yield url
 
 
-def _no_sideways_scroll(page):
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-
-
 def test_public_pages_fit_a_phone_screen(site, tmp_path):
     with chromium() as browser:
         page = browser.new_page(**PHONE)
         page.goto(site + "/")
-        assert _no_sideways_scroll(page)
+        assert fits_the_phone(page)
         page.get_by_role("link", name="Autumn 2024 volunteer deployment").click()
         page.wait_for_url(f"**/deployments/{demo.SLUG}")
         assert page.get_by_role("row", name="NC").is_visible()
-        assert _no_sideways_scroll(page), "the spots table must scroll inside its own box"
+        assert fits_the_phone(page), "the spots table must scroll inside its own box"
         body_font = page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)")
         assert body_font >= 14
         page.screenshot(path=str(tmp_path / "phone-deployment.png"), full_page=True)
         page.goto(site + "/login")
-        assert _no_sideways_scroll(page)
+        assert fits_the_phone(page)
         box = page.get_by_label("Email").bounding_box()
         assert box["width"] > 250, "inputs use the phone's width"
 
@@ -66,3 +59,25 @@ def test_register_on_a_phone_then_log_out_and_in(app, site):
     with app.app_context():
         assert db.session.scalar(db.select(User.role).where(User.email == "rosie@example.org")).value \
             == "volunteer"
+
+
+@pytest.mark.parametrize(("who", "path"), [
+    ("organiser", f"/organiser/deployments/{demo.SLUG}"),
+    ("organiser", f"/organiser/deployments/{demo.SLUG}/states/NC"),
+    ("organiser", f"/deployments/{demo.SLUG}/findings/?status=all"),
+    ("auditor", f"/organiser/deployments/{demo.SLUG}/ledger/"),
+    ("admin", "/admin/users"),
+])
+def test_staff_pages_with_forms_in_tables_fit_a_phone(site, who, path):
+    """A table's forms have visually hidden labels (absolutely positioned): they must stay
+    inside the table's scrolling box, not widen the whole page."""
+    with chromium() as browser:
+        page = browser.new_page(**PHONE)
+        page.goto(site + "/login")
+        page.get_by_label("Email").fill(f"{who}@{demo.DOMAIN}")
+        page.get_by_label("Password").fill(demo.PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_load_state()
+        page.goto(site + path)
+        assert page.locator("table").first.is_visible()
+        assert fits_the_phone(page), path

@@ -12,7 +12,7 @@ from app.extensions import db
 from app.models import Finding, FindingCode, Role
 from app.services import demo
 
-from .browser import chromium, live_server
+from .browser import PHONE, chromium, fits_the_phone, live_server
 from .conftest import log_in
 
 SLUG = demo.SLUG
@@ -92,17 +92,15 @@ def test_the_auditor_dashboard_counts_findings_per_deployment(demo_app, client, 
 
 @pytest.mark.browser
 def test_an_auditor_reviews_on_a_phone(demo_app):
-    phone = {"viewport": {"width": 375, "height": 740}, "device_scale_factor": 2,
-             "is_mobile": True, "has_touch": True}
     with live_server(demo_app) as url, chromium() as browser:
-        page = browser.new_page(**phone)
+        page = browser.new_page(**PHONE)
         page.goto(url + "/login")
         page.get_by_label("Email").fill("auditor@demo.tripledger.example")
         page.get_by_label("Password").fill(demo.PASSWORD)
         page.get_by_role("button", name="Log in").click()
         page.wait_for_url("**/audit/")
         page.goto(url + f"{BASE}/?code=PROHIBITED_PARTICIPATION")
-        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        assert fits_the_phone(page)
         page.locator("table.queue a").first.click()
         page.wait_for_url("**/findings/*")
         assert page.get_by_text("AO 2004-26").first.is_visible()
@@ -113,7 +111,7 @@ def test_an_auditor_reviews_on_a_phone(demo_app):
         page.get_by_role("button", name="Record review").click()
         page.wait_for_url(f"**{BASE}/")
         assert page.get_by_text("escalated").first.is_visible()
-        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        assert fits_the_phone(page)
 
 
 def test_log_in_as_demo_auditor_lands_on_the_dashboard(demo_app, client):

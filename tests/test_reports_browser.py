@@ -7,14 +7,11 @@ from app.models import Role
 from app.services import accounts
 from app.services.reports import jobs
 
-from .browser import chromium, live_server
+from .browser import PHONE, chromium, fits_the_phone, live_server
 from .conftest import PASSWORD
 from .test_reports_support import digest  # noqa: F401
 
 pytestmark = pytest.mark.browser
-
-PHONE = {"viewport": {"width": 375, "height": 740}, "device_scale_factor": 2,
-         "is_mobile": True, "has_touch": True}
 
 
 def test_a_background_report_on_a_phone_with_a_live_progress_bar(make_app, data, tmp_path):
@@ -35,7 +32,7 @@ def test_a_background_report_on_a_phone_with_a_live_progress_bar(make_app, data,
         page.get_by_role("button", name="Log in").click()
         page.wait_for_url("**/audit/")
         page.goto(site + f"/deployments/{data['slug']}/reports/")
-        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        assert fits_the_phone(page)
         page.get_by_label("Scope").select_option("state")
         page.get_by_label("State, payer or volunteer").fill("NC")
         page.get_by_role("button", name="Make the report").click()
@@ -51,7 +48,7 @@ def test_a_background_report_on_a_phone_with_a_live_progress_bar(make_app, data,
             jobs.bind_app(None)
         row = page.get_by_role("row", name="1 State NC")
         assert "done" in row.inner_text() and "aud@example.org" in row.inner_text()
-        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        assert fits_the_phone(page)
         page.screenshot(path=str(tmp_path / "phone-reports.png"), full_page=True)
         with page.expect_download() as download:
             page.get_by_role("link", name="PDF", exact=True).click()
