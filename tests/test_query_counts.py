@@ -1,15 +1,12 @@
 """No page issues more SQL queries as volunteers or states grow (10 → 1,000 volunteers)."""
-from contextlib import contextmanager
 from datetime import date
-
-from sqlalchemy import event
 
 from app.extensions import db
 from app.models import Citizenship, Role, Signup, SignupRole, SignupStatus, User, Volunteer
 from app.models.types import utcnow
 from app.services import deployments
 
-from .builders import make_signup_deployment
+from .builders import count_queries, make_signup_deployment
 
 PAGES = ["/", "/deployments/big", "/api/v1/deployments/big", "/organiser/",
          "/organiser/deployments/big", "/organiser/deployments/big/states/NC"]
@@ -33,25 +30,15 @@ def _grow(app, start: int, stop: int, states: list[str]) -> None:
         db.session.commit()
 
 
-@contextmanager
-def _counting(app):
-    statements = []
+def _engine(app):
     with app.app_context():
-        engine = db.engine
-
-    def count(conn, cursor, statement, *args):
-        statements.append(statement)
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
+        return db.engine
 
 
 def _measure(app, client) -> dict[str, int]:
     counts = {}
     for path in PAGES:
-        with _counting(app) as statements:
+        with count_queries(_engine(app)) as statements:
             response = client.get(path)
         assert response.status_code == 200, path
         counts[path] = len(statements)

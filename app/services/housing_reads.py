@@ -47,14 +47,6 @@ def get_stay(session: Session, deployment: Deployment, stay_id: int) -> Stay:
     return stay
 
 
-def signup_in(session: Session, deployment: Deployment, signup_id: int) -> Signup:
-    """:raises NotFound: no such sign-up in this deployment"""
-    signup = session.get(Signup, signup_id)
-    if signup is None or signup.deployment_id != deployment.id:
-        raise NotFound("No such sign-up in this deployment.")
-    return signup
-
-
 def my_stays(session: Session, volunteer: Volunteer) -> list[dict]:
     """A volunteer's own stays, with the address and who pays: plain data for their page."""
     arranger = aliased(Payer)

@@ -12,7 +12,7 @@ from ..models import Role
 from ..security import gate
 from .common import show_error
 from ..forms.ledger import set_payer_choices
-from ..services import deployments, housing, housing_reads, ledger, paging
+from ..services import deployments, housing, housing_reads, ledger, paging, signups
 from ..services.errors import DomainError
 from ..services.validation import US_STATES
 
@@ -109,7 +109,7 @@ def _place_choices(form_field, deployment) -> None:
 @bp.route("/signups/<int:signup_id>/stays/new", methods=["GET", "POST"])
 def new_stay(slug: str, signup_id: int):
     deployment = deployments.get_deployment(db.session, slug)
-    signup = housing_reads.signup_in(db.session, deployment, signup_id)
+    signup = signups.signup_in_deployment(db.session, signup_id, deployment)
     form = StayForm()
     _place_choices(form.accommodation_id, deployment)
     if request.method == "GET":
