@@ -76,7 +76,7 @@ def test_every_bad_row_is_listed_with_line_column_and_reason_and_nothing_is_writ
     a = ids["emails"][0]
     data = _csv(
         f"{a},TRAVEL,ok,10.00,USD,2024-10-18,Self,,,,,,",                            # line 2 fine
-        f"ghost@example.org,TRAVEL,,10.00,USD,2024-10-18,Self,,,,,,",                # 3
+        "ghost@example.org,TRAVEL,,10.00,USD,2024-10-18,Self,,,,,,",                # 3
         f"{a},TRAVEL,,-5,USD,2024-10-18,Self,,,,,,",                                 # 4
         f"{a},TRAVEL,,abc,USD,2024-10-18,Self,,,,,,",                                # 5
         f"{a},TRAVEL,,10,XYZ,2024-10-18,Self,,,,,,",                                 # 6
@@ -155,7 +155,7 @@ def test_cli_import_and_dry_run(app, ids, runner, tmp_path):
 def test_cli_lists_every_bad_row_and_exits_1_writing_nothing(app, ids, runner, tmp_path):
     path = tmp_path / "costs.csv"
     path.write_bytes(_csv(f"{ids['emails'][0]},TRAVEL,,-1,USD,2024-10-18,Self,,,,,,",
-                          f"nobody@example.org,TRAVEL,,1,USD,2024-10-18,Self,,,,,,"))
+                          "nobody@example.org,TRAVEL,,1,USD,2024-10-18,Self,,,,,,"))
     for extra in ([], ["--dry-run"]):
         result = runner.invoke(args=["import", "costs", "imp", str(path), *extra])
         assert result.exit_code == 1

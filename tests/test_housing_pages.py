@@ -176,7 +176,7 @@ def test_auditors_read_housing_but_every_change_is_refused(app, client, login_as
     roster = client.get(_base(ids) + "/roster").get_data(as_text=True)
     assert "Give a bed" not in roster
     token = csrf_token(client, "/login")
-    writes = [f"/accommodations/new", f"/accommodations/{ids['hotel_id']}",
+    writes = ["/accommodations/new", f"/accommodations/{ids['hotel_id']}",
               f"/signups/{ids['signup_ids'][1]}/stays/new", f"/stays/{stay_id}/move",
               f"/stays/{stay_id}/split", f"/stays/{stay_id}/end", f"/stays/{stay_id}/remove"]
     for path in writes:
