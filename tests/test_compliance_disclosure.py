@@ -17,6 +17,7 @@ from app.models import (Citizenship, CostCategory, Finding, FindingCode, Organis
 from app.services import accounts
 from app.services.compliance import (entry_warnings, preview_cost_findings,
                                      preview_role_findings, review)
+from app.services.compliance import rules
 from app.services.compliance.disclosure import build_disclosure
 from app.services.compliance.scope import resolve
 from app.services.compliance.fec import fec_csv, fec_rows
@@ -78,7 +79,9 @@ def test_the_disclosure_follows_the_contract(world):
                          "fingerprint"}
     assert data["deployment"] == {"slug": "disc", "name": "Test deployment",
                                   "sending_organisation": "", "receiving_committee": "",
-                                  "election": "2024 general", "election_code": "G2024"}
+                                  "election": "2024 general", "election_code": "G2024",
+                                  "election_office": "president",
+                                  "election_jurisdiction": "US"}
     assert data["scope"] == {"kind": "deployment", "value": "disc"}
     item_keys = {"cost_id", "volunteer_email", "volunteer_name", "citizenship", "state",
                  "category", "description", "incurred_on", "amount", "currency", "amount_usd",
@@ -111,7 +114,7 @@ def test_the_disclosure_follows_the_contract(world):
     assert data["totals_by_code"]["PROHIBITED_FOREIGN_INKIND"] == "700.00"
     assert data["totals_by_code"]["INKIND_REPORTABLE"] == "250.00"
     assert data["totals_by_payer_kind"]["SELF"] == "1280.00"
-    assert data["rule_set"]["version"] == "2024.1"
+    assert data["rule_set"]["version"] == rules.DEFAULT_VERSION  # a new install's rule set
     assert {"id", "when", "codes", "reason", "citation"} <= set(data["rule_set"]["rules"][0])
     assert data["rule_set"]["thresholds"] and data["rule_set"]["soft_spots"]
     assert re.fullmatch(r"[0-9a-f]{64}", data["fingerprint"])

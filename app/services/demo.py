@@ -81,8 +81,9 @@ class _DemoBuilder:
         self.deployment = deployments.create_deployment(
             self.s, slug=SLUG, name="Autumn 2024 volunteer deployment", actor=None,
             starts_on=STARTS, ends_on=ENDS, sending_organisation="Northbridge Labour Party",
-            receiving_committee="Harper for America 2024", election="2024 general",
-            election_code="G2024", election_date=date(2024, 11, 5))
+            receiving_committee="Harper for America 2024",
+            election=deployments.Election("G2024", "president", "US", "2024 general",
+                                          date(2024, 11, 5)))
         for code, (capacity, _held, _wait, city) in PLACEMENTS.items():
             deployments.set_capacity(self.s, self.deployment, code, capacity, actor=None,
                                      base_city=city)
