@@ -103,7 +103,11 @@ def test_the_disclosure_follows_the_contract(world):
                  "findings"}
     assert all(set(r) == role_keys for r in data["roles"])
     manager = next(r for r in data["roles"] if r["role"] == "manager")
-    assert manager["codes"] == ["PROHIBITED_PARTICIPATION"] and manager["rule_ids"] == ["R1"]
+    # The party's stipend paid them: the role is paid work too (R2c), naming the line.
+    assert manager["codes"] == ["PROHIBITED_PARTICIPATION", "COMPENSATION"]
+    assert manager["rule_ids"] == ["R1", "R2c"]
+    stipend = next(i for i in data["items"] if i["category"] == "STIPEND")
+    assert f"#{stipend['cost_id']}" in manager["findings"][1]["reason"]
     verdicts = {v["volunteer_email"]: v["verdict"] for v in data["volunteers"]}
     assert verdicts == {"fn@example.org": "potential prohibited contribution",
                         "us@example.org": "needs review",

@@ -405,15 +405,14 @@ def _decide(rs: RuleSet, line: LineFacts, facts: _Facts, label: str, base: dict,
 
 
 # -- roles and volunteers ----------------------------------------------------------------------
-def paid_lines(rs: RuleSet, outcomes: dict[int | None, list[Outcome]]) -> list[int]:
-    """The lines (of one volunteer in one deployment) that make their role a paid one (R2c):
-    a line with one of the role overlay's codes, or decided by one of its rules."""
-    codes, rules = set(), set()
-    for overlay in rs.role_overlays:
-        codes |= set((overlay.paid_by or {}).get("codes", ()))
-        rules |= set((overlay.paid_by or {}).get("rules", ()))
-    return sorted(line_id for line_id, found in outcomes.items() if line_id is not None
-                  and any(o.code in codes or o.rule_id in rules for o in found))
+def paid_lines(rs: RuleSet, lines: dict[int, tuple[str, list[Outcome]]]) -> list[int]:
+    """The lines (of one volunteer in one deployment) that make their role a paid one (R2c).
+    ``lines``: {line id: (its payer's kind, its outcomes)}."""
+    if rs.paid_by is None:
+        return []
+    return sorted(line_id for line_id, (payer_kind, found) in lines.items()
+                  if line_id is not None and rs.paid_by.pays(
+                      ((o.code, o.rule_id, o.detail.get("value")) for o in found), payer_kind))
 
 
 def classify_role(rs: RuleSet, role: RoleFacts, paid_by: list[int] | tuple = ()) -> list[Outcome]:

@@ -128,6 +128,39 @@ class CodeSpec:
 
 
 @dataclass(frozen=True)
+class PaidBy:
+    """Which of a volunteer's lines make their role a paid one (R2c): a line with one of
+    ``codes`` or decided by one of ``rules``; or a line worth one of ``values`` (cash,
+    salary …) from a payer not of ``except_payer_kinds``, unless one of ``except_rules``
+    decided it (earned leave is the employee's own time)."""
+    codes: frozenset = frozenset()
+    rules: frozenset = frozenset()
+    values: frozenset = frozenset()
+    except_payer_kinds: frozenset = frozenset()
+    except_rules: frozenset = frozenset()
+
+    @classmethod
+    def of(cls, raw: dict) -> PaidBy:
+        return cls(**{key: frozenset(raw.get(key, ())) for key in _PAID_BY_KEYS})
+
+    def __or__(self, other: PaidBy) -> PaidBy:
+        return PaidBy(*(getattr(self, key) | getattr(other, key) for key in _PAID_BY_KEYS))
+
+    def pays(self, found, payer_kind: str | None) -> bool:
+        """Whether a line pays its volunteer. ``found``: its (code, rule id, value) outcomes."""
+        found = list(found)
+        if any(code in self.codes or rule_id in self.rules for code, rule_id, _v in found):
+            return True
+        if payer_kind in self.except_payer_kinds or \
+                any(rule_id in self.except_rules for _c, rule_id, _v in found):
+            return False
+        return any(value in self.values for _c, _r, value in found)
+
+
+_PAID_BY_KEYS = ("codes", "rules", "values", "except_payer_kinds", "except_rules")
+
+
+@dataclass(frozen=True)
 class Rule:
     id: str
     applies_to: str
@@ -187,6 +220,11 @@ class RuleSet:
         self.line_rules = [r for r in rules if r.applies_to == "line"]
         self.role_rules = [r for r in rules if r.applies_to == "role"]
         self.role_overlays = [r for r in rules if r.applies_to == "role_overlay"]
+        #: R2c (2024.2 on): the lines that make a role's holder paid; None: no such rule.
+        self.paid_by: PaidBy | None = None
+        for overlay in self.role_overlays:
+            found = PaidBy.of(overlay.paid_by)
+            self.paid_by = found if self.paid_by is None else self.paid_by | found
         self.overlays = [r for r in rules if r.applies_to == "overlay"]
         #: R18 (2024.2 on): a reimbursement and the own expense it repays count once.
         self.reimbursement_rule = next((r for r in rules if r.applies_to == "reimbursement"),
@@ -372,12 +410,18 @@ def parse_rule_set(data: dict) -> RuleSet:
         excess = raw.get("excess") or {}
         paid_by = raw.get("paid_by")
         if raw["applies_to"] == "role_overlay":
-            if not isinstance(paid_by, dict) or not (paid_by.get("codes") or paid_by.get("rules")):
+            if not isinstance(paid_by, dict) or not (paid_by.get("codes") or paid_by.get("rules")
+                                                     or paid_by.get("values")):
                 _fail(f"{where}: a role overlay says which lines make a person paid (paid_by "
-                      "codes and/or rules).")
-            unknown = [c for c in paid_by.get("codes", []) if c not in _CODES]
-            if unknown:
-                _fail(f"{where}: paid_by names unknown codes {unknown}.")
+                      "codes, rules and/or values).")
+            extra = sorted(set(paid_by) - set(_PAID_BY_KEYS))
+            if extra:
+                _fail(f"{where}: paid_by has unknown keys {extra}; known: {_PAID_BY_KEYS}.")
+            for key, allowed in (("codes", _CODES), ("values", vocab["values"]),
+                                 ("except_payer_kinds", vocab["payer_kinds"])):
+                unknown = [c for c in paid_by.get(key, []) if c not in allowed]
+                if unknown:
+                    _fail(f"{where}: paid_by {key} names unknown {unknown}.")
         elif paid_by is not None:
             _fail(f"{where}: only a role overlay has paid_by.")
         rules.append(Rule(
@@ -394,7 +438,8 @@ def parse_rule_set(data: dict) -> RuleSet:
     if sum(1 for r in rules if r.applies_to == "reimbursement") > 1:
         _fail("at most one rule may apply to 'reimbursement'.")
     for rule in rules:
-        for other in (rule.paid_by or {}).get("rules", []):
+        for other in [*(rule.paid_by or {}).get("rules", []),
+                      *(rule.paid_by or {}).get("except_rules", [])]:
             if other not in seen:
                 _fail(f"rule {rule.id}: paid_by names the unknown rule {other!r}.")
     if values.get("nominal_cap") is not None and values["nominal_cap"] not in keys:

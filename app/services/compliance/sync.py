@@ -563,13 +563,13 @@ def desired_findings(rs: RuleSet, lines: list[_Line], signup_rows) -> dict[tuple
 
 def _paid_lines(rs: RuleSet, lines: list[_Line], outcomes: dict) -> dict[tuple, list[int]]:
     """(deployment, volunteer) → the lines that make their role a paid one (R2c)."""
-    if not rs.role_overlays:
+    if rs.paid_by is None:
         return {}
     grouped: dict[tuple, dict] = defaultdict(dict)
     for line in lines:
         if line.write:
             grouped[(line.deployment_id, line.facts.volunteer_id)][line.facts.line_id] = \
-                outcomes.get(line.facts.line_id, [])
+                (line.facts.payer_kind, outcomes.get(line.facts.line_id, []))
     return {pair: found for pair, by_line in grouped.items()
             if (found := paid_lines(rs, by_line))}
 
@@ -578,21 +578,24 @@ def paid_lines_of(session: Session, rs: RuleSet, deployment_id: int,
                   volunteer_ids) -> dict[int, list[int]]:
     """{volunteer id: the cost lines that make their role paid}, read from the current
     findings (for the warnings forms show before saving a role; one query)."""
-    codes, rules = set(), set()
-    for overlay in rs.role_overlays:
-        codes |= set((overlay.paid_by or {}).get("codes", ()))
-        rules |= set((overlay.paid_by or {}).get("rules", ()))
     ids = list(volunteer_ids)
-    if not (codes or rules) or not ids:
+    if rs.paid_by is None or not ids:
         return {}
-    found: dict[int, set] = defaultdict(set)
-    for volunteer_id, cost_id, code, rule_id in session.execute(
-            select(Finding.volunteer_id, Finding.cost_id, Finding.code, Finding.rule_id)
+    by_line: dict[tuple, list] = defaultdict(list)
+    kinds = {}
+    for volunteer_id, cost_id, code, rule_id, payer_kind, facts in session.execute(
+            select(Finding.volunteer_id, Finding.cost_id, Finding.code, Finding.rule_id,
+                   Finding.payer_kind, Finding.facts)
             .where(Finding.deployment_id == deployment_id, Finding.is_current.is_(True),
                    Finding.cost_id.is_not(None), Finding.volunteer_id.in_(ids))):
-        if _value(code) in codes or rule_id in rules:
-            found[volunteer_id].add(cost_id)
-    return {vid: sorted(lines) for vid, lines in found.items()}
+        by_line[(volunteer_id, cost_id)].append((_value(code), rule_id,
+                                                 (facts or {}).get("value")))
+        kinds[(volunteer_id, cost_id)] = _value(payer_kind)
+    found: dict[int, list] = defaultdict(list)
+    for (volunteer_id, cost_id), outcomes in sorted(by_line.items()):
+        if rs.paid_by.pays(outcomes, kinds[(volunteer_id, cost_id)]):
+            found[volunteer_id].append(cost_id)
+    return dict(found)
 
 
 _WRITTEN = ("volunteer_id", "cost_id", "signup_id", "code", "severity", "priority", "rule_id",
