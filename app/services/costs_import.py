@@ -491,8 +491,9 @@ def _warnings(session: Session, deployment: Deployment, result: CostsImport,
     election = sync.election_key(deployment.id, deployment.election_code,
                                  deployment.election_office, deployment.election_jurisdiction)
     new = {p["name"]: p for p in result.new_payers}
-    kinds = {**{name: (p.kind.value, sync._value(p.organisation_type), p.country, p.id)
-                for name, p in registry.items()},
+    typed = result.types_recorded  # the file may give a registry payer its missing type
+    kinds = {**{name: (p.kind.value, sync._value(typed.get(name, p.organisation_type)),
+                       p.country, p.id) for name, p in registry.items()},
              **{name: (p["kind"].value, sync._value(p["org_type"]), p["country"], None)
                 for name, p in new.items()}}
     people = {email: (vid, sync._value(cit), sync._value(leave))

@@ -87,6 +87,9 @@ class Election:
 def check_election(code="", office="", jurisdiction="", name="", on=None) -> Election:
     """An election's code, office and jurisdiction, checked and normalised (all blank: none).
 
+    Running totals are kept per (code, office, jurisdiction): a president's race is US-wide
+    (blank means US), a Senate race is a state's, a House race a district's (NC-05).
+
     :raises ValidationFailed: a code, office or jurisdiction in the wrong shape
     """
     code = (code or "").strip().upper()
@@ -98,14 +101,19 @@ def check_election(code="", office="", jurisdiction="", name="", on=None) -> Ele
     office = choices.parse_optional(ElectionOffice, office, field="election_office",
                                     what="office", case="lower")
     where = (jurisdiction or "").strip().upper()
-    if where:
-        if office is ElectionOffice.PRESIDENT and where != "US":
+    if office is ElectionOffice.PRESIDENT:
+        where = where or "US"
+        if where != "US":
             raise ValidationFailed("A presidential election's jurisdiction is US.",
                                    field="election_jurisdiction")
-        if office is ElectionOffice.HOUSE and not _DISTRICT.fullmatch(where):
-            raise ValidationFailed("A House election's jurisdiction is a state and its "
-                                   "district, e.g. NC-05 (AL for at large).",
-                                   field="election_jurisdiction")
+    elif office is ElectionOffice.SENATE and (where == "US"
+                                              or not re.fullmatch(r"[A-Z]{2}", where)):
+        raise ValidationFailed("A Senate election's jurisdiction is its state, e.g. NC.",
+                               field="election_jurisdiction")
+    elif office is ElectionOffice.HOUSE and not _DISTRICT.fullmatch(where):
+        raise ValidationFailed("A House election's jurisdiction is a state and its district, "
+                               "e.g. NC-05 (AL for at large).", field="election_jurisdiction")
+    if where:
         if where != "US":
             try:
                 state_code(_DISTRICT.fullmatch(where).group(1) if "-" in where else where)

@@ -95,16 +95,39 @@ def update_payer(session: Session, payer: Payer, *, name: str, kind, actor: User
     """Correct a payer; every line it pays keeps pointing at it.
 
     :raises ValidationFailed: no name, unknown kind or country
-    :raises Conflict: another payer has the name
+    :raises Conflict: another payer has the name, or the new kind would break a
+        reimbursement (R18: an own expense is paid by the volunteer, its reimbursement not)
     """
     audit.act_as(session, actor)
     deployment = session.get(Deployment, payer.deployment_id)
     fields = _payer_fields(session, deployment, name=name, kind=kind, country=country,
                            organisation_type=organisation_type, current=payer)
+    if fields["kind"] is not payer.kind:
+        _check_kind_keeps_reimbursements(session, payer, fields["kind"])
     for key, value in fields.items():
         setattr(payer, key, value)
     session.flush()
     return payer
+
+
+def _check_kind_keeps_reimbursements(session: Session, payer: Payer, kind: PayerKind) -> None:
+    """:raises Conflict: lines of ``payer`` repay or are repaid, and ``kind`` contradicts it"""
+    repaid = aliased(Cost)
+    if kind is not PayerKind.SELF:
+        found = session.scalar(select(func.min(Cost.id))
+                               .join(repaid, repaid.reimburses_id == Cost.id)
+                               .where(Cost.payer_id == payer.id))
+        if found is not None:
+            raise Conflict(f"Line #{found}, paid by {payer.name}, is an own expense that another "
+                           "line repays: the payer stays the volunteer themself. Unlink the "
+                           "reimbursement first.", field="kind")
+    else:
+        found = session.scalar(select(func.min(Cost.id)).where(Cost.payer_id == payer.id,
+                                                               Cost.reimburses_id.is_not(None)))
+        if found is not None:
+            raise Conflict(f"Line #{found}, paid by {payer.name}, repays a volunteer's own "
+                           "expense: a volunteer cannot reimburse themself. Unlink it first.",
+                           field="kind")
 
 
 def find_or_add_payer(session: Session, deployment: Deployment, *, name: str, kind: PayerKind,
@@ -324,6 +347,8 @@ def line_values(session: Session, deployment: Deployment, *, volunteer: Voluntee
                   amount_usd=usd.usd, usd_per_unit=usd.usd_per_unit,
                   exchange_rate_id=usd.rate_id, incurred_on=incurred_on, payer_id=payer.id,
                   **details)
+    if "reimburses_id" not in values and line is not None and line.reimburses_id is not None:
+        values["reimburses_id"] = line.reimburses_id  # an edit that leaves the link out keeps it
     if "reimburses_id" in values:
         _check_reimbursement(session, deployment, values, line)
     if line is not None:
