@@ -94,13 +94,9 @@ def _deployment_json(deployment: Deployment) -> dict:
 
 
 def _codes(findings: list[dict]) -> tuple[list[str], list[str]]:
-    codes, rules = [], []
-    for item in findings:  # already highest severity first
-        if item["code"] not in codes:
-            codes.append(item["code"])
-        if item["rule_id"] not in rules:
-            rules.append(item["rule_id"])
-    return codes, rules
+    """Each code and each rule once, in the findings' order (highest severity first)."""
+    return (list(dict.fromkeys([item["code"] for item in findings])),
+            list(dict.fromkeys([item["rule_id"] for item in findings])))
 
 
 def build_disclosure(session: Session, deployment: Deployment,
