@@ -459,8 +459,8 @@ def test_the_import_preview_page_shows_the_warnings(app, world, client, login_as
     page = client.get(uploaded.location).get_data(as_text=True)
     assert "Importing this will record 3 findings that need review" in page
     for line, code, rule in WARNED:
-        assert re.search(rf'<td class="num">{line}</td><td><span class="badge code-{code}">'
-                         rf'{code}</span> {rule}</td>', page), (line, code)
+        assert re.search(rf'<strong>Line {line}</strong> · <span class="badge code-{code}">'
+                         rf'{code}</span> \({rule}\): ', page), (line, code)
     with app.app_context():
         assert _counts()[0] == 0
 

@@ -383,7 +383,7 @@ def test_an_own_expense_page_offers_a_reimbursement_and_names_what_repaid_it(app
     assert f'href="{BASE}/costs/new?reimburses={web["own"]}"' in page
     assert "240.00 USD left to repay" in page
     text = re.sub(r"<[^>]+>", "", page)
-    assert f"Repaid by #{web['repaying']} (400.00 USD)" in text
+    assert f"Repaid by line #{web['repaying']} (400.00 USD): the pair is counted once." in text
     # a line paid by someone else offers no reimbursement
     assert "Record a reimbursement" not in client.get(
         f"{BASE}/costs/{web['others']}").get_data(as_text=True)

@@ -72,6 +72,12 @@ def _repays_choices(form, deployment, line=None) -> None:
             found = [(own, left) for own, left in
                      ledger.reimbursable_lines(db.session, deployment, volunteer)
                      if line is None or own.id != line.id]
+            if not found:
+                form.reimburses_id.description = ("This volunteer has no own expenses in this "
+                                                  "deployment to repay.")
+    else:
+        form.reimburses_id.description = ('For a reimbursement: type the volunteer\'s email, '
+                                          'then "List their own expenses" below.')
     set_reimbursable_choices(form, found)
 
 

@@ -182,8 +182,7 @@ def _role_entry(role: dict) -> list[str]:
     lines = wrap(text, first="", max_lines=2, prepared=True)
     for finding in role.get("findings") or []:
         if finding.get("code") == "COMPENSATION":  # R2c: say which lines paid them
-            lines += wrap(f"Paid, not a volunteer in this role: {finding.get('reason')}",
-                          max_lines=4)
+            lines += wrap(clean(finding.get("reason")), max_lines=4)
     if role.get("override_reason"):
         lines += wrap(f"Organiser's reason for this role: {role['override_reason']}",
                       max_lines=6)
