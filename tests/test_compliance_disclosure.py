@@ -330,6 +330,37 @@ def test_previews_warn_before_saving_and_write_nothing(app_ctx):
     assert db.session.scalar(select(func.count()).select_from(Finding)) == before
 
 
+def test_a_preview_says_when_a_line_would_make_a_role_paid_work(app_ctx):
+    dep = deployment(slug="paid-preview")
+    person, unsigned = volunteer(), volunteer()
+    signup(dep, person, "NC", role=SignupRole.DRIVER)
+    party = payer(dep, PayerKind.FOREIGN_PARTY, name="Party", country="GB")
+    campaign = payer(dep, PayerKind.CAMPAIGN, name="Campaign", country="US")
+    db.session.commit()
+
+    def preview(who, category, by, **more):
+        return [(c, r) for c, r, _reason, _cite in preview_cost_findings(
+            db.session, deployment=dep, volunteer=who, category=category, amount_usd="300.00",
+            payer=by, incurred_on=date(2024, 10, 12), **more)]
+    # A stipend from anyone makes the driver's role paid (R2c), said before saving ...
+    assert preview(person, "STIPEND", party) == [("PROHIBITED_FOREIGN_INKIND", "R10"),
+                                                ("COMPENSATION", "R2c")]
+    reason = next(p[2] for p in preview_cost_findings(
+        db.session, deployment=dep, volunteer=person, category="STIPEND", amount_usd="300.00",
+        payer=party, incurred_on=date(2024, 10, 12)) if p[1] == "R2c")
+    assert reason.startswith("Their role (driver) becomes paid work")
+    # ... not for a line that does not pay them, nor for someone without a role here ...
+    assert ("COMPENSATION", "R2c") not in preview(person, "HOUSING", campaign)
+    assert ("COMPENSATION", "R2c") not in preview(unsigned, "STIPEND", party)
+    # ... nor once a saved line already made the role paid.
+    stipend = cost(dep, person, CostCategory.STIPEND, "300.00", party)
+    db.session.commit()
+    assert ("COMPENSATION", "R2c") not in preview(person, "PER_DIEM", campaign)
+    # editing that very line is judged without it
+    assert ("COMPENSATION", "R2c") in preview(person, "PER_DIEM", campaign,
+                                             replaces_line=stipend.id)
+
+
 def test_a_host_meal_preview_counts_what_the_host_already_gave_others(app_ctx):
     dep = deployment(slug="host-preview")
     fed, newcomer = volunteer(), volunteer()

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from datetime import date
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
-from ...models import (CostCategory, Deployment, FindingCode, Payer, PayerKind, SignupRole,
-                       Volunteer)
+from ...models import (ACTIVE_SIGNUP_STATUSES, CostCategory, Deployment, FindingCode, Payer,
+                       PayerKind, Signup, SignupRole, Volunteer)
 from .. import choices, ledger, money
 from ..errors import ValidationFailed
 from ..validation import currency_code
@@ -73,7 +74,29 @@ def preview_cost_findings(session: Session, *, deployment: Deployment, volunteer
         if in_residence else set()))
     others = [item.facts for item in saved if item.facts.line_id != replaces_line]
     outcomes = classify_lines(rs, [*others, line])[None]
-    return [outcome.as_tuple() for outcome in outcomes]
+    return [outcome.as_tuple() for outcome in outcomes] + \
+        _role_becomes_paid(session, rs, deployment, volunteer, kind.value, outcomes,
+                           replaces_line)
+
+
+def _role_becomes_paid(session: Session, rs, deployment: Deployment, volunteer: Volunteer,
+                       payer_kind: str, outcomes, replaces_line: int | None) -> list[Preview]:
+    """R2c: a line that pays a volunteer who holds a role in the deployment, and nothing paid
+    them before, makes that role paid work: say so before saving."""
+    if rs.paid_by is None or not rs.paid_by.pays(
+            ((o.code, o.rule_id, o.detail.get("value")) for o in outcomes), payer_kind):
+        return []
+    role = session.scalar(select(Signup.role).where(
+        Signup.deployment_id == deployment.id, Signup.volunteer_id == volunteer.id,
+        Signup.status.in_(ACTIVE_SIGNUP_STATUSES)))
+    already = [cost for cost in paid_lines(session, deployment, [volunteer.id]).get(
+        volunteer.id, []) if cost != replaces_line]
+    if role is None or already:
+        return []
+    overlay = rs.role_overlays[0]
+    return [(FindingCode.COMPENSATION.value, overlay.id,
+             f"Their role ({role.value.replace('_', ' ')}) becomes paid work: {overlay.reason}",
+             overlay.citation)]
 
 
 def paid_lines(session: Session, deployment: Deployment, volunteer_ids) -> dict[int, list[int]]:
