@@ -162,11 +162,12 @@ def small_world(slug="w"):
 _COST_DAY = date(2024, 10, 10)
 
 
-def make_election_deployment(slug=None, election_code="G2024", spots=None):
+def make_election_deployment(slug=None, election_code="G2024", spots=None, office="president",
+                             jurisdiction="US"):
     """A deployment for the 2024 general election (nine spots in NC and in PA)."""
     return make_deployment(slug=slug or f"c-{uuid4().hex[:8]}", spots=spots or {"NC": 9, "PA": 9},
-                           election_code=election_code, election="2024 general",
-                           election_date=date(2024, 11, 5))
+                           election=deployments.Election(election_code, office, jurisdiction,
+                                                         "2024 general", date(2024, 11, 5)))
 
 
 def make_payer_of_kind(dep, kind=PayerKind.SELF, name=None, org=None, country=None):

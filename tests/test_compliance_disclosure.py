@@ -17,6 +17,7 @@ from app.models import (Citizenship, CostCategory, Finding, FindingCode, Organis
 from app.services import accounts
 from app.services.compliance import (entry_warnings, preview_cost_findings,
                                      preview_role_findings, review)
+from app.services.compliance import rules
 from app.services.compliance.disclosure import build_disclosure
 from app.services.compliance.scope import resolve
 from app.services.compliance.fec import fec_csv, fec_rows
@@ -78,7 +79,9 @@ def test_the_disclosure_follows_the_contract(world):
                          "fingerprint"}
     assert data["deployment"] == {"slug": "disc", "name": "Test deployment",
                                   "sending_organisation": "", "receiving_committee": "",
-                                  "election": "2024 general", "election_code": "G2024"}
+                                  "election": "2024 general", "election_code": "G2024",
+                                  "election_office": "president",
+                                  "election_jurisdiction": "US"}
     assert data["scope"] == {"kind": "deployment", "value": "disc"}
     item_keys = {"cost_id", "volunteer_email", "volunteer_name", "citizenship", "state",
                  "category", "description", "incurred_on", "amount", "currency", "amount_usd",
@@ -100,7 +103,11 @@ def test_the_disclosure_follows_the_contract(world):
                  "findings"}
     assert all(set(r) == role_keys for r in data["roles"])
     manager = next(r for r in data["roles"] if r["role"] == "manager")
-    assert manager["codes"] == ["PROHIBITED_PARTICIPATION"] and manager["rule_ids"] == ["R1"]
+    # The party's stipend paid them: the role is paid work too (R2c), naming the line.
+    assert manager["codes"] == ["PROHIBITED_PARTICIPATION", "COMPENSATION"]
+    assert manager["rule_ids"] == ["R1", "R2c"]
+    stipend = next(i for i in data["items"] if i["category"] == "STIPEND")
+    assert f"#{stipend['cost_id']}" in manager["findings"][1]["reason"]
     verdicts = {v["volunteer_email"]: v["verdict"] for v in data["volunteers"]}
     assert verdicts == {"fn@example.org": "potential prohibited contribution",
                         "us@example.org": "needs review",
@@ -111,7 +118,7 @@ def test_the_disclosure_follows_the_contract(world):
     assert data["totals_by_code"]["PROHIBITED_FOREIGN_INKIND"] == "700.00"
     assert data["totals_by_code"]["INKIND_REPORTABLE"] == "250.00"
     assert data["totals_by_payer_kind"]["SELF"] == "1280.00"
-    assert data["rule_set"]["version"] == "2024.1"
+    assert data["rule_set"]["version"] == rules.DEFAULT_VERSION  # a new install's rule set
     assert {"id", "when", "codes", "reason", "citation"} <= set(data["rule_set"]["rules"][0])
     assert data["rule_set"]["thresholds"] and data["rule_set"]["soft_spots"]
     assert re.fullmatch(r"[0-9a-f]{64}", data["fingerprint"])
@@ -321,6 +328,37 @@ def test_previews_warn_before_saving_and_write_nothing(app_ctx):
     assert entry_warnings(meal) == [] and meal[0][:2] == ("VOL_OK", "R6")
     db.session.commit()
     assert db.session.scalar(select(func.count()).select_from(Finding)) == before
+
+
+def test_a_preview_says_when_a_line_would_make_a_role_paid_work(app_ctx):
+    dep = deployment(slug="paid-preview")
+    person, unsigned = volunteer(), volunteer()
+    signup(dep, person, "NC", role=SignupRole.DRIVER)
+    party = payer(dep, PayerKind.FOREIGN_PARTY, name="Party", country="GB")
+    campaign = payer(dep, PayerKind.CAMPAIGN, name="Campaign", country="US")
+    db.session.commit()
+
+    def preview(who, category, by, **more):
+        return [(c, r) for c, r, _reason, _cite in preview_cost_findings(
+            db.session, deployment=dep, volunteer=who, category=category, amount_usd="300.00",
+            payer=by, incurred_on=date(2024, 10, 12), **more)]
+    # A stipend from anyone makes the driver's role paid (R2c), said before saving ...
+    assert preview(person, "STIPEND", party) == [("PROHIBITED_FOREIGN_INKIND", "R10"),
+                                                ("COMPENSATION", "R2c")]
+    reason = next(p[2] for p in preview_cost_findings(
+        db.session, deployment=dep, volunteer=person, category="STIPEND", amount_usd="300.00",
+        payer=party, incurred_on=date(2024, 10, 12)) if p[1] == "R2c")
+    assert reason.startswith("Their role (driver) becomes paid work")
+    # ... not for a line that does not pay them, nor for someone without a role here ...
+    assert ("COMPENSATION", "R2c") not in preview(person, "HOUSING", campaign)
+    assert ("COMPENSATION", "R2c") not in preview(unsigned, "STIPEND", party)
+    # ... nor once a saved line already made the role paid.
+    stipend = cost(dep, person, CostCategory.STIPEND, "300.00", party)
+    db.session.commit()
+    assert ("COMPENSATION", "R2c") not in preview(person, "PER_DIEM", campaign)
+    # editing that very line is judged without it
+    assert ("COMPENSATION", "R2c") in preview(person, "PER_DIEM", campaign,
+                                             replaces_line=stipend.id)
 
 
 def test_a_host_meal_preview_counts_what_the_host_already_gave_others(app_ctx):

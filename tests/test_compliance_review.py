@@ -134,11 +134,12 @@ def test_the_queue_filters_and_sorts(scene):
     dep, _person, stipend, flight, auditor = scene
     everything = review.queue(db.session, dep, QueueFilters(status="all"))
     severities = [row.finding.severity for row in everything.items]
-    assert severities == sorted(severities, reverse=True) and everything.total == 3
+    # the stipend, the flight, and the manager's role twice: R1, and R2c (the stipend paid them)
+    assert severities == sorted(severities, reverse=True) and everything.total == 4
     only = review.queue(db.session, dep, QueueFilters(code="PROHIBITED_FOREIGN_INKIND"))
     assert [row.finding.cost_id for row in only.items] == [stipend.id]
     assert review.queue(db.session, dep, QueueFilters(state="PA", status="all")).total == 0
-    assert review.queue(db.session, dep, QueueFilters(state="NC", status="all")).total == 3
+    assert review.queue(db.session, dep, QueueFilters(state="NC", status="all")).total == 4
     assert {row.finding.payer_kind for row in review.queue(
         db.session, dep, QueueFilters(payer_kind="SELF", status="all")).items} == {"SELF"}
     assert all(row.finding.severity >= 8 for row in review.queue(
@@ -149,9 +150,9 @@ def test_the_queue_filters_and_sorts(scene):
     db.session.commit()
     cleared = review.queue(db.session, dep, QueueFilters(status="clear"))
     assert [(row.finding.id, row.status) for row in cleared.items] == [(target.id, "clear")]
-    assert review.queue(db.session, dep, QueueFilters(status="open")).total == 2
+    assert review.queue(db.session, dep, QueueFilters(status="open")).total == 3
     for sort in review.SORTS:
-        assert review.queue(db.session, dep, QueueFilters(sort=sort, status="all")).total == 3
+        assert review.queue(db.session, dep, QueueFilters(sort=sort, status="all")).total == 4
     by_amount = review.queue(db.session, dep, QueueFilters(sort="amount", status="all")).items
     assert by_amount[0].finding.amount_usd == Decimal("500.00")
 

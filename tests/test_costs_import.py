@@ -123,7 +123,7 @@ def test_a_new_payer_needs_one_kind_throughout_the_file(app, ids):
     with app.app_context(), pytest.raises(ImportRejected) as caught:
         costs_import.check_costs(db.session, _deployment(), data)
     assert [(e.line, e.column) for e in caught.value.errors] == [
-        (2, "payer_kind"), (4, "payer_kind"), (5, "payer_country")]
+        (2, "payer_kind"), (3, "payer_org_type"), (4, "payer_kind"), (5, "payer_country")]
     assert "'Newco' is US_ORGANISATION on line 3; one payer has one kind." in caught.value.message
 
 

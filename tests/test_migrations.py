@@ -48,3 +48,53 @@ def test_db_upgrade_builds_an_empty_database_and_downgrade_removes_it(empty_data
     with app.app_context():
         assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
         db.engine.dispose()
+
+
+def test_an_install_with_data_keeps_rule_set_2024_1_and_a_new_one_starts_on_2024_2(
+        empty_database_url, tmp_path):
+    from app.services import deployments
+    from app.services.compliance import rules
+
+    from .builders import make_cost, make_signup, make_volunteer
+    from app.services.compliance.store import active_activation, active_rule_set
+
+    app = create_app(_config(empty_database_url), instance_path=str(tmp_path))
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+    with app.app_context():
+        assert active_activation(db.session) is None  # new: the default, 2024.2
+        assert active_rule_set(db.session).version == "2024.2"
+        older = deployments.create_deployment(db.session, slug="older", name="Older",
+                                              actor=None, spots={"NC": 2})
+        person = make_volunteer()
+        make_signup(older, person, "NC")
+        make_cost(older, person, amount="250.00")  # findings and a stay refer to the costs table
+        db.session.commit()
+        findings = db.session.scalar(text("SELECT count(*) FROM findings WHERE cost_id IS NOT NULL"))
+        db.session.remove()
+    # The same database as it was before the migration, with data in it (on SQLite the
+    # migration rebuilds tables others refer to) ...
+    result = runner.invoke(args=["db", "downgrade", "a7f8b9c0d1e2"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        db.engine.dispose()  # fresh connections, foreign keys on: as a new `db upgrade` sees it
+    result = runner.invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert db.session.scalar(text("SELECT count(*) FROM costs")) == 1
+        assert db.session.scalar(text(
+            "SELECT count(*) FROM findings WHERE cost_id IS NOT NULL")) == findings > 0
+        pinned = active_activation(db.session)
+        assert pinned.version == "2024.1" and pinned.activated_by_id is None
+        # ... stays on the rules its findings were made with: the app's own hash of 2024.1.
+        assert pinned.sha256 == rules.compile_document(rules.bundled_document("2024.1")).sha256
+        assert active_rule_set(db.session).version == "2024.1"
+        db.session.remove()
+    result = runner.invoke(args=["compliance", "activate", "2024.2", "--note", "adopt 2024.2"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert active_rule_set(db.session).version == "2024.2"
+        db.session.remove()
+    assert runner.invoke(args=["db", "downgrade", "base"]).exit_code == 0
+    with app.app_context():
+        db.engine.dispose()

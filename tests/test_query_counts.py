@@ -56,4 +56,5 @@ def test_page_queries_do_not_grow_with_volunteers_or_states(app, client, login_a
     _grow(app, 10, 1000, ["NC", "PA", "VA", "NV", "GA", "AZ", "MI", "WI"])
     large = _measure(app, client)
     assert large == small, {p: (small[p], large[p]) for p in PAGES if small[p] != large[p]}
-    assert max(small.values()) <= 10, small
+    # The most: the organiser's deployment page (its role warnings read who is paid, R2c).
+    assert max(small.values()) <= 11, small

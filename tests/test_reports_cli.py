@@ -146,3 +146,22 @@ def test_report_disclosure_for_one_volunteer(app, runner, data, tmp_path):
     text = pdf_text(out.read_bytes())
     assert "VOLUNTEER STATEMENT" in text and "bo@example.org" in text
     assert "ana@example.org" not in text
+
+
+def test_a_report_made_under_2024_1_verifies_under_its_rules_and_says_when_they_changed(
+        app, runner, data, demo_key, tmp_path):
+    assert runner.invoke(args=["compliance", "activate", "2024.1"]).exit_code == 0
+    out = tmp_path / "report.pdf"
+    assert runner.invoke(args=["report", "disclosure", data["slug"], "-o", str(out)]
+                         ).exit_code == 0
+    assert _reports(app)[0].rule_set_version == "2024.1"
+    assert runner.invoke(args=["compliance", "activate", "2024.2"]).exit_code == 0
+    moved = runner.invoke(args=["report", "verify", str(out)])
+    assert moved.exit_code == 2, moved.output
+    assert "Signature: valid" in moved.output
+    assert ("The report was made under rule set 2024.1; rule set 2024.2 is in force now"
+            in " ".join(moved.output.split()))
+    # Put 2024.1 back in force: the same data under the same rules gives the same fingerprint.
+    assert runner.invoke(args=["compliance", "activate", "2024.1"]).exit_code == 0
+    again = runner.invoke(args=["report", "verify", str(out)])
+    assert again.exit_code == 0 and "Genuine and current" in again.output, again.output

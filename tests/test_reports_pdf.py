@@ -361,3 +361,36 @@ def test_rendering_stops_at_the_time_limit():
     parts = [render._Part("heavy", heavy, {})]
     with pytest.raises(render.RenderTimeout):
         render._run(parts, 1, 0, 1, lambda done, total: None)
+
+
+def test_a_paid_role_reads_as_paid_work_and_a_repaid_line_counts_once(app_ctx):
+    from app.extensions import db
+    from app.models import CostCategory, PayerKind
+    from app.services.compliance.disclosure import build_disclosure
+
+    from .builders import (make_cost, make_election_deployment, make_payer_of_kind,
+                           make_signup, make_volunteer)
+    dep = make_election_deployment(slug="paid-roles")
+    paid, free = make_volunteer(email="paid@example.org"), make_volunteer(email="free@example.org")
+    make_signup(dep, paid, "NC")
+    make_signup(dep, free, "PA")
+    party = make_payer_of_kind(dep, PayerKind.FOREIGN_PARTY, name="Party", country="GB")
+    campaign = make_payer_of_kind(dep, PayerKind.CAMPAIGN, name="Campaign", country="US")
+    stipend = make_cost(dep, paid, CostCategory.STIPEND, "500.00", party)
+    own = make_cost(dep, free, CostCategory.TRAVEL, "300.00")
+    repays = make_cost(dep, free, CostCategory.TRAVEL, "300.00", campaign, reimburses_id=own.id)
+    db.session.commit()
+    pdf, _ = make_pdf(build_disclosure(db.session, dep))
+    roles = " ".join(part(pdf, "3. Volunteer roles").split())
+    paid_role = roles[roles.index("<paid@example.org>"):]
+    paid_role = paid_role[:paid_role.index("<free@example.org>")] \
+        if "<free@example.org>" in paid_role else paid_role
+    assert "COMPENSATION (R2c)" in paid_role and "VOL_OK" not in paid_role
+    assert f"Paid on line(s) #{stipend.id}." in paid_role
+    assert "volunteer services" not in roles
+    text = " ".join(pdf_text(pdf).split())
+    assert f"repays #{own.id}" in text and "$300.00 repaid by another line" in text
+    # $500 + a $300 flight the campaign repaid, counted once: $800, not $1,100.
+    assert "3 $800.00 volunteers sign-ups cost lines in total (USD)" in text
+    assert "SELF $0.00 CAMPAIGN $300.00 FOREIGN_PARTY $500.00" in text
+    assert "$1,100.00" not in text and f"#{repays.id}" in text

@@ -9,7 +9,7 @@ import click
 from flask.cli import AppGroup
 
 from ..extensions import db
-from ..models import Deployment, Role
+from ..models import Deployment, ElectionOffice, Role
 from ..services import accounts, audit, demo, deployments, notifications, spots
 from ..services.errors import DomainError
 
@@ -80,14 +80,23 @@ def users_tokens(role: str):
 @click.option("--no-waitlist", is_flag=True, help="Refuse claims when a state is full.")
 @click.option("--starts", type=click.DateTime(["%Y-%m-%d"]), help="First day (default today).")
 @click.option("--ends", type=click.DateTime(["%Y-%m-%d"]), help="Last day (default +30 days).")
+@click.option("--election", "election_code", metavar="CODE",
+              help="The election, FEC style, e.g. G2024: running totals are kept per election.")
+@click.option("--office", type=click.Choice([o.value for o in ElectionOffice]),
+              help="The election's office.")
+@click.option("--jurisdiction", help="US, a state (NC) or a House district (NC-05).")
+@click.option("--election-name", help='The election in words, e.g. "2024 general".')
 @commits
-def deployments_create(slug, name, states, approval, no_waitlist, starts, ends):
+def deployments_create(slug, name, states, approval, no_waitlist, starts, ends, election_code,
+                       office, jurisdiction, election_name):
     """Create a deployment, open for sign-ups."""
     created = deployments.create_deployment(
         db.session, slug=slug, name=name, actor=None,
         spots=deployments.parse_state_spots(list(states)), requires_approval=approval,
         keeps_waitlist=not no_waitlist, starts_on=starts.date() if starts else None,
-        ends_on=ends.date() if ends else None)
+        ends_on=ends.date() if ends else None,
+        election=deployments.Election(election_code or "", office or "", jurisdiction or "",
+                                      election_name or ""))
     click.echo(f"Created {created.slug} with {len(states)} placement(s).")
 
 

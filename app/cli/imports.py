@@ -1,7 +1,8 @@
 """``import volunteers|costs SLUG FILE.csv [--dry-run]`` (DESIGN.md's spreadsheet formats).
 
 Each import is all or nothing: any bad row and nothing is written; every bad row is printed
-with its line number, column and reason, and the command exits with status 1.
+with its line number, column and reason, and the command exits with status 1. A dry run of
+costs also prints what the compliance rules in force would record that needs review.
 """
 from __future__ import annotations
 
@@ -33,7 +34,9 @@ def import_costs(slug: str, path: str, dry_run: bool, again: bool):
     result = costs_import.import_costs(db.session, deployment, data, actor=None,
                                        filename=os.path.basename(path), dry_run=dry_run,
                                        again=again)
-    payers = ", ".join(f"{p['name']} ({p['kind'].value})" for p in result.new_payers)
+    payers = ", ".join(f"{p['name']} ({p['kind'].value}"
+                       f"{', ' + p['org_type'].value if p['org_type'] else ''})"
+                       for p in result.new_payers)
     for earlier in result.imported_before if dry_run else ():
         click.echo(f"Warning: {earlier.describe()}; importing it again adds its lines twice "
                    "(--again).")
@@ -46,6 +49,13 @@ def import_costs(slug: str, path: str, dry_run: bool, again: bool):
                    f"({result.total_usd} USD).")
     if payers:
         click.echo(f"{'New payers would be' if dry_run else 'New payers added'}: {payers}")
+    if result.warnings:
+        counts = ", ".join(f"{code} {n}" for code, n in result.warning_counts.items())
+        click.echo(f"Importing would record {len(result.warnings)} findings that need review "
+                   f"({counts}):")
+        for warning in result.warnings:
+            click.echo(f"  line {warning['line']}: {warning['code']} ({warning['rule']}) "
+                       f"{warning['reason']}")
 
 
 @import_cli.command("volunteers")

@@ -9,7 +9,7 @@ from wtforms import (BooleanField, DateField, EmailField, HiddenField, IntegerFi
                      PasswordField, SelectChoice, SelectField, StringField, SubmitField)
 from wtforms.validators import EqualTo, InputRequired, Length, NumberRange, Optional
 
-from ..models import Role
+from ..models import ElectionOffice, Role
 
 
 def enum_choices(enum_cls, blank: str | None = None, label=None) -> list[SelectChoice]:
@@ -64,6 +64,27 @@ class RegisterForm(BaseForm):
     submit = SubmitField("Create account")
 
 
+def election_code_field():
+    return StringField("Election code", validators=[Length(max=10)],
+                       description="FEC style: a letter and the year, e.g. G2024 (general), "
+                                   "P2024 (primary). Running totals are kept per election.")
+
+
+def election_office_field():
+    return SelectField("Office", choices=enum_choices(ElectionOffice, blank="—"),
+                       validators=[Optional()])
+
+
+def election_jurisdiction_field():
+    return StringField("Jurisdiction", validators=[Length(max=20)],
+                       description="US for the presidency, a state (NC) or a House district "
+                                   "(NC-05).")
+
+
+def election_date_field():
+    return DateField("Election day", validators=[Optional()])
+
+
 class DeploymentForm(BaseForm):
     slug = StringField("Short name (in links)", validators=[InputRequired(), Length(max=64)],
                        description="Lower-case letters, digits and hyphens, e.g. us-2024-general.")
@@ -73,6 +94,10 @@ class DeploymentForm(BaseForm):
                                       validators=[Length(max=200)])
     election = StringField("Election", validators=[Length(max=100)],
                            description='For example "2024 general".')
+    election_code = election_code_field()
+    election_office = election_office_field()
+    election_jurisdiction = election_jurisdiction_field()
+    election_date = election_date_field()
     starts_on = DateField("Starts on", validators=[InputRequired()])
     ends_on = DateField("Ends on", validators=[InputRequired()])
     spots = StringField("Spots per state", validators=[Optional(), Length(max=500)],

@@ -61,6 +61,19 @@ class CostForm(BaseForm):
     paid_to = StringField("Paid to", validators=[Optional(), Length(max=200)],
                           description="The airline, hotel, shop or person who received the money.")
     in_residence = BooleanField("Given in the host's own home")
+    cash_outlay = SelectField(
+        "Money paid out", choices=[
+            SelectChoice("", "As usual: yes, except a room in the host's own home"),
+            SelectChoice("yes", "Yes: someone paid money for it"),
+            SelectChoice("no", "No: nothing was paid out (e.g. a spare room)")],
+        validators=[Optional()])
+    line_ref = StringField("Your reference for this line", validators=[Optional(), Length(max=60)],
+                           description="Optional, unique in the deployment, e.g. FL-0012. A "
+                                       "reimbursement in costs.csv names the line it repays by it.")
+    reimburses_id = SelectField(
+        "Repays the volunteer's own expense", validators=[Optional()], validate_choice=False,
+        description="For a reimbursement: the line the volunteer paid themself. The pair is "
+                    "counted once.")
     reimbursed = BooleanField("Reimbursed")
     reimbursed_on = DateField("Reimbursed on", validators=[Optional()])
     evidence_ref = StringField("Evidence reference", validators=[Optional(), Length(max=200)],
@@ -69,9 +82,21 @@ class CostForm(BaseForm):
                              validators=[Optional(), Length(max=20)],
                              description="Leave blank: the rate for the date is used.")
     notes = TextAreaField("Notes", validators=[Optional(), Length(max=2000)])
+    #: Fills the "repays" choices with the typed volunteer's own expenses (saves nothing).
+    list_expenses = SubmitField("List their own expenses")
     #: Shown only when the compliance rules warn about this line (see the view).
     save_anyway = BooleanField("Save anyway: I have read the warnings above")
     submit = SubmitField("Save line")
+
+
+def set_reimbursable_choices(form, lines) -> None:
+    """Fill ``reimburses_id`` with a volunteer's own-expense lines and what is left to repay
+    of each (``ledger.reimbursable_lines``)."""
+    form.reimburses_id.choices = [SelectChoice("", "— not a reimbursement —")] + [
+        SelectChoice(str(line.id), f"#{line.id} {line.incurred_on.isoformat()} "
+                                   f"{line.category.value} {line.description or ''} · "
+                                   f"{line.amount_usd} USD, {left} USD left to repay")
+        for line, left in lines]
 
 
 class ImportForm(BaseForm):

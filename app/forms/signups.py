@@ -7,7 +7,8 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from ..models import Affiliation, Citizenship, DeploymentStatus, SignupRole
 from ..services.signups import ATTESTATION
-from . import BaseForm, enum_choices
+from . import (BaseForm, election_code_field, election_date_field, election_jurisdiction_field,
+               election_office_field, enum_choices)
 
 
 ROLE_CHOICES = enum_choices(SignupRole)
@@ -73,4 +74,10 @@ class SettingsForm(BaseForm):
     keeps_waitlist = BooleanField("Keep a waitlist when a state is full")
     offer_hours = IntegerField("Hours an offer stays open",
                                validators=[InputRequired(), NumberRange(min=1, max=720)])
+    election = StringField("Election", validators=[Length(max=100)],
+                           description='For example "2024 general".')
+    election_code = election_code_field()
+    election_office = election_office_field()
+    election_jurisdiction = election_jurisdiction_field()
+    election_date = election_date_field()
     submit = SubmitField("Save settings")

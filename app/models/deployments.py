@@ -31,8 +31,13 @@ class Deployment(db.Model):
     receiving_committee: Mapped[str] = mapped_column(String(200), default="")
     #: Human name of the election, e.g. "2024 general".
     election: Mapped[str] = mapped_column(String(100), default="")
-    #: FEC election code, e.g. "G2024"; running totals are kept per election.
+    #: FEC election code, e.g. "G2024". An election is its code, office and jurisdiction:
+    #: running totals are kept per election, across the deployments that share it.
     election_code: Mapped[str] = mapped_column(String(10), default="")
+    #: "president", "senate" or "house" (ElectionOffice), or "" when not recorded.
+    election_office: Mapped[str] = mapped_column(String(20), default="")
+    #: "US" for the presidency, a state ("NC") or a House district ("NC-05").
+    election_jurisdiction: Mapped[str] = mapped_column(String(20), default="")
     election_date: Mapped[date | None]
     starts_on: Mapped[date]
     ends_on: Mapped[date]

@@ -112,12 +112,26 @@ class PayerKind(StrEnum):
 
 
 class OrganisationType(StrEnum):
-    """For US organisations: decides between a prohibited source and a permissible one."""
+    """For US organisations: decides between a prohibited source (the first three) and a
+    permissible one."""
     CORPORATION = "corporation"
     LABOR_UNION = "labor_union"
     FEDERAL_CONTRACTOR = "federal_contractor"
-    POLITICAL_COMMITTEE = "political_committee"
+    POLITICAL_COMMITTEE = "political_committee"  # a PAC
+    PARTY_COMMITTEE = "party_committee"
     UNINCORPORATED = "unincorporated"
+
+    @property
+    def label(self) -> str:
+        return {"political_committee": "Political committee (PAC)",
+                "party_committee": "Party committee"}.get(self.value, super().label)
+
+
+class ElectionOffice(StrEnum):
+    """The office an election is for (FEC: P, S, H)."""
+    PRESIDENT = "president"
+    SENATE = "senate"
+    HOUSE = "house"
 
 
 class CostCategory(StrEnum):

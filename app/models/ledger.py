@@ -62,6 +62,8 @@ class Cost(db.Model):
         # Lines derived from a stay point at it; no other line does.
         CheckConstraint("(origin = 'stay') = (stay_id IS NOT NULL)", name="stay_origin"),
         CheckConstraint("reimbursed_on IS NULL OR reimbursed", name="reimbursed_date"),
+        CheckConstraint("reimburses_id != id", name="not_self_reimbursing"),
+        UniqueConstraint("deployment_id", "line_ref"),
         Index("ix_costs_deployment_volunteer", "deployment_id", "volunteer_id"),
         # The ledger page lists a deployment's lines newest first, a page at a time.
         Index("ix_costs_deployment_incurred", "deployment_id", "incurred_on", "id"),
@@ -87,6 +89,12 @@ class Cost(db.Model):
     in_residence: Mapped[bool] = mapped_column(default=False)
     reimbursed: Mapped[bool] = mapped_column(default=False)
     reimbursed_on: Mapped[date | None]
+    #: False when the payer spent nothing (a host's own room), whatever value is recorded.
+    cash_outlay: Mapped[bool] = mapped_column(default=True)
+    #: The organiser's own reference for the line (unique in the deployment), e.g. "FL-017".
+    line_ref: Mapped[str | None] = mapped_column(String(60))
+    #: The volunteer's own-expense line this line repays (the pair is counted once).
+    reimburses_id: Mapped[int | None] = mapped_column(ForeignKey("costs.id"), index=True)
     evidence_ref: Mapped[str] = mapped_column(String(200), default="")
     origin: Mapped[CostOrigin] = mapped_column(enum_column(CostOrigin, "cost_origin"),
                                                default=CostOrigin.MANUAL)
@@ -98,6 +106,7 @@ class Cost(db.Model):
     volunteer: Mapped["Volunteer"] = relationship()  # noqa: F821
     payer: Mapped[Payer] = relationship(foreign_keys=[payer_id])
     arranged_by: Mapped[Payer | None] = relationship(foreign_keys=[arranged_by_id])
+    reimburses: Mapped[Cost | None] = relationship(remote_side=[id])
 
 
 class ImportUpload(db.Model):

@@ -35,7 +35,8 @@ class ScaledDecimal(TypeDecorator):
     def process_result_value(self, value, dialect):
         if value is None:
             return None
-        return Decimal(int(value)).scaleb(-self.scale).quantize(self._unit)
+        # Exact: the stored integer's digits with the column's places (100 -> 1.00).
+        return Decimal(int(value)).scaleb(-self.scale)
 
 
 class UTCDateTime(TypeDecorator):

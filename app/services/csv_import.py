@@ -102,6 +102,10 @@ class Row:
     def error(self, column: str, reason: str) -> None:
         self.errors.append(RowError(self.line, column, reason))
 
+    def errors_in(self, column: str) -> bool:
+        """Whether a problem has been recorded for ``column`` (so later checks skip it)."""
+        return any(error.column == column for error in self.errors)
+
     def take(self, column: str, parse: Callable[[str], object] = str, *, required: bool = True,
              default=None, what: str | None = None):
         """``parse(value)`` of a column; a problem is recorded (not raised) and gives None.
@@ -237,12 +241,13 @@ def _normal(name: str) -> str:
     return name.strip().lower()
 
 
-def parse(data: bytes, *, columns: Sequence[str], filename: str | None = None,
-          limit: int | None = None) -> CsvFile:
+def parse(data: bytes, *, columns: Sequence[str], optional: Sequence[str] = (),
+          filename: str | None = None, limit: int | None = None) -> CsvFile:
     """Check a whole file and split it into rows (header = line 1; blank rows skipped).
 
-    Every column in ``columns`` must be in the header (in any order, any case); other columns
-    are ignored.
+    Every column in ``columns`` must be in the header (in any order, any case); a column in
+    ``optional`` may be left out, and then reads as blank in every row. Other columns are
+    ignored.
 
     :raises FileRejected: too big, not UTF-8, not CSV, header missing or incomplete, no rows
     """
@@ -270,14 +275,15 @@ def parse(data: bytes, *, columns: Sequence[str], filename: str | None = None,
             raise FileRejected(f"{filename}: the header (line {reader.line_num}) lacks the "
                                f"column{'s' if len(missing) > 1 else ''} {', '.join(missing)}. "
                                f"The header must name these columns: {expected}")
-        index = {c: names.index(c) for c in columns}
+        index = {c: names.index(c) for c in (*columns, *optional) if c in names}
+        absent = {c: "" for c in optional if c not in names}
         rows, line = [], reader.line_num
         for cells in reader:
             start, line = line + 1, reader.line_num  # a quoted cell may span several lines
             if not any(cell.strip() for cell in cells):
                 continue
-            rows.append(Row(start, {c: cells[i].strip() if i < len(cells) else ""
-                                    for c, i in index.items()}))
+            values = {c: cells[i].strip() if i < len(cells) else "" for c, i in index.items()}
+            rows.append(Row(start, values | absent))
     except csv.Error as exc:
         raise FileRejected(f"{filename} is not valid CSV near line {reader.line_num}: {exc}. "
                            "Check for a stray quote mark.") from None

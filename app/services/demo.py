@@ -81,8 +81,9 @@ class _DemoBuilder:
         self.deployment = deployments.create_deployment(
             self.s, slug=SLUG, name="Autumn 2024 volunteer deployment", actor=None,
             starts_on=STARTS, ends_on=ENDS, sending_organisation="Northbridge Labour Party",
-            receiving_committee="Harper for America 2024", election="2024 general",
-            election_code="G2024", election_date=date(2024, 11, 5))
+            receiving_committee="Harper for America 2024",
+            election=deployments.Election("G2024", "president", "US", "2024 general",
+                                          date(2024, 11, 5)))
         for code, (capacity, _held, _wait, city) in PLACEMENTS.items():
             deployments.set_capacity(self.s, self.deployment, code, capacity, actor=None,
                                      base_city=city)
@@ -259,7 +260,7 @@ class _DemoBuilder:
                   if s.status is not SignupStatus.WAITLISTED]
 
         def cost(volunteer, category, amount, payer, currency="USD", day=None, **details):
-            ledger.record_cost(self.s, deployment=self.deployment, volunteer=volunteer,
+            return ledger.record_cost(self.s, deployment=self.deployment, volunteer=volunteer,
                                category=category, amount=amount, currency=currency,
                                incurred_on=day or date(2024, 10, 18), payer=payer, actor=None,
                                **details)
@@ -316,6 +317,20 @@ class _DemoBuilder:
         cost(signed[47], CostCategory.TRAVEL, "640.00", self.self_payer, "GBP",
              description="Flight, arranged by the party's travel desk", paid_to="Atlantic Air",
              arranged_by_id=self.party.id)
+        # Rule set 2024.2's cases: a reimbursed own expense (counted once), a host's spare
+        # room with a value on record but no money paid out, a gift worth more than a
+        # nominal item.
+        fares = cost(signed[48], CostCategory.LOCAL_TRANSPORT, "420.00", self.self_payer,
+                     description="Train and bus fares between canvass sites", paid_to="Amtrak",
+                     line_ref="FARES-48")
+        cost(signed[48], CostCategory.LOCAL_TRANSPORT, "420.00", self.pac,
+             description="The PAC reimbursed the fares", paid_to=signed[48].full_name,
+             reimburses_id=fares.id, day=date(2024, 10, 28))
+        cost(signed[50], CostCategory.HOUSING, "350.00", self.host_va, in_residence=True,
+             cash_outlay=False, description="Spare room at the host's home, 7 nights "
+             "(estimated value)", paid_to="Luis Ortega")
+        cost(signed[52], CostCategory.GIFT, "240.00", self.campaign,
+             description="Engraved watch with campaign pin", paid_to="Harper for America 2024")
         # Someone who never declared citizenship, with a flight already booked.
         undeclared = self.unsigned[-1]
         cost(undeclared, CostCategory.TRAVEL, "560.00", self.self_payer, "GBP",

@@ -1,14 +1,16 @@
 """Deployments and their placements (spots per state)."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.orm import Session
 
-from ..models import (Deployment, DeploymentStatus, Placement, Signup, SignupStatus, User)
-from . import audit, spots
+from ..models import (Deployment, DeploymentStatus, ElectionOffice, Placement, Signup,
+                      SignupStatus, User)
+from . import audit, choices, spots
 from .errors import Conflict, NotFound, ValidationFailed
 from .validation import slug as check_slug
 from .validation import state_code
@@ -67,16 +69,96 @@ def parse_state_spots(values: list[str]) -> dict[str, int]:
     return spots
 
 
+# -- elections ------------------------------------------------------------------------------
+_ELECTION_CODE = re.compile(r"[PGRSCEO]\d{4}")
+_DISTRICT = re.compile(r"([A-Z]{2})-(\d{2}|AL)")
+
+
+@dataclass(frozen=True)
+class Election:
+    """What a deployment is for: running totals are kept per election, across deployments."""
+    code: str = ""
+    office: str = ""
+    jurisdiction: str = ""
+    name: str = ""
+    on: date | None = None
+
+
+def check_election(code="", office="", jurisdiction="", name="", on=None) -> Election:
+    """An election's code, office and jurisdiction, checked and normalised (all blank: none).
+
+    Running totals are kept per (code, office, jurisdiction): a president's race is US-wide
+    (blank means US), a Senate race is a state's, a House race a district's (NC-05).
+
+    :raises ValidationFailed: a code, office or jurisdiction in the wrong shape
+    """
+    code = (code or "").strip().upper()
+    if code and not _ELECTION_CODE.fullmatch(code):
+        raise ValidationFailed(
+            f"{code!r} is not an election code: a letter for the election (P primary, G "
+            "general, R runoff, S special, C convention, E recount, O other) and its year, "
+            "e.g. G2024.", field="election_code")
+    office = choices.parse_optional(ElectionOffice, office, field="election_office",
+                                    what="office", case="lower")
+    where = (jurisdiction or "").strip().upper()
+    if office is ElectionOffice.PRESIDENT:
+        where = where or "US"
+        if where != "US":
+            raise ValidationFailed("A presidential election's jurisdiction is US.",
+                                   field="election_jurisdiction")
+    elif office is ElectionOffice.SENATE and (where == "US"
+                                              or not re.fullmatch(r"[A-Z]{2}", where)):
+        raise ValidationFailed("A Senate election's jurisdiction is its state, e.g. NC.",
+                               field="election_jurisdiction")
+    elif office is ElectionOffice.HOUSE and not _DISTRICT.fullmatch(where):
+        raise ValidationFailed("A House election's jurisdiction is a state and its district, "
+                               "e.g. NC-05 (AL for at large).", field="election_jurisdiction")
+    if where:
+        if where != "US":
+            try:
+                state_code(_DISTRICT.fullmatch(where).group(1) if "-" in where else where)
+            except (ValidationFailed, AttributeError):
+                raise ValidationFailed(f"{where!r} is not a jurisdiction: US, a state (NC) or "
+                                       "a House district (NC-05).",
+                                       field="election_jurisdiction") from None
+    if (office or where) and not code:
+        raise ValidationFailed("Give the election's code (e.g. G2024) with its office and "
+                               "jurisdiction.", field="election_code")
+    name = (name or "").strip()
+    if len(name) > 100:
+        raise ValidationFailed("An election's name is at most 100 characters.", field="election")
+    return Election(code, office.value if office else "", where, name, on)
+
+
+def set_election(session: Session, deployment: Deployment, election: Election, *,
+                 actor: User | None) -> Deployment:
+    """Say which election a deployment is for (its findings' running totals follow).
+
+    :raises ValidationFailed: as for ``check_election``
+    """
+    audit.act_as(session, actor)
+    election = check_election(election.code, election.office, election.jurisdiction,
+                              election.name, election.on)
+    deployment.election_code = election.code
+    deployment.election_office = election.office
+    deployment.election_jurisdiction = election.jurisdiction
+    deployment.election = election.name
+    deployment.election_date = election.on
+    session.flush()
+    return deployment
+
+
+# -- deployments ----------------------------------------------------------------------------
 def create_deployment(session: Session, *, slug: str, name: str, actor: User | None,
                       spots: dict[str, int] | None = None, starts_on: date | None = None,
                       ends_on: date | None = None, requires_approval: bool = False,
                       keeps_waitlist: bool = True, status: DeploymentStatus = DeploymentStatus.OPEN,
-                      **details) -> Deployment:
-    """Create a deployment with a placement per state in ``spots``.
+                      election: Election | None = None, **details) -> Deployment:
+    """Create a deployment with a placement per state in ``spots``, for ``election``.
 
     Dates default to the next 30 days; each placement's arrival window is the deployment's dates.
 
-    :raises ValidationFailed: bad slug, name or dates
+    :raises ValidationFailed: bad slug, name, dates or election
     :raises Conflict: the slug is taken
     """
     audit.act_as(session, actor)
@@ -90,9 +172,15 @@ def create_deployment(session: Session, *, slug: str, name: str, actor: User | N
         raise ValidationFailed("The end date is before the start date.", field="ends_on")
     if session.scalar(select(Deployment.id).where(Deployment.slug == slug)) is not None:
         raise Conflict(f"A deployment called {slug!r} already exists.", field="slug")
+    election = election or Election()
+    election = check_election(election.code, election.office, election.jurisdiction,
+                              election.name, election.on)
     deployment = Deployment(slug=slug, name=name, starts_on=starts_on, ends_on=ends_on,
                             requires_approval=requires_approval, keeps_waitlist=keeps_waitlist,
-                            status=status, **details)
+                            status=status, election_code=election.code,
+                            election_office=election.office,
+                            election_jurisdiction=election.jurisdiction,
+                            election=election.name, election_date=election.on, **details)
     session.add(deployment)
     session.flush()
     for code, capacity in (spots or {}).items():

@@ -3,7 +3,8 @@
 ``contact=False`` leaves out personal contact data (emails, phone numbers and addresses), for
 sending a list to a hotel or a partner. Every cell goes through ``csv_import.write_csv``, which
 neutralises formulas. The ledger export starts with costs.csv's columns in DESIGN.md's order,
-so a full export can be imported again.
+then its optional columns, so a full export can be imported again (a line repaid by another is
+named by its reference, or ``#id`` when it has none).
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session, aliased
 from ..models import (Accommodation, Cost, Deployment, ExchangeRate, Payer, Placement, Signup,
                       Stay, User, Volunteer)
 from .costs_import import COLUMNS as COST_COLUMNS
+from .costs_import import OPTIONAL_COLUMNS as OPTIONAL_COST_COLUMNS
 from .csv_import import write_csv
 from .totals import states_of_volunteers
 
@@ -31,13 +33,14 @@ def _select_columns(header: list[str], rows, contact: bool) -> tuple[list[str], 
 
 def ledger_csv(session: Session, deployment: Deployment, *, contact: bool = True) -> str:
     """Every cost line of the deployment, oldest first."""
-    arranger = aliased(Payer)
-    header = [*COST_COLUMNS, "volunteer_name", "state", "usd_per_unit", "rate_on",
-              "reimbursed", "reimbursed_on", "evidence_ref", "origin", "line_id"]
+    arranger, repaid = aliased(Payer), aliased(Cost)
+    header = [*COST_COLUMNS, *OPTIONAL_COST_COLUMNS, "volunteer_name", "state", "usd_per_unit",
+              "rate_on", "reimbursed", "reimbursed_on", "evidence_ref", "origin", "line_id"]
     states = states_of_volunteers(session, deployment)  # as in the totals
     stmt = (select(User.email, Cost.category, Cost.description, Cost.amount, Cost.currency,
                    Cost.incurred_on, Payer.name, Payer.kind, Payer.country, arranger.name,
-                   Cost.paid_to, Cost.in_residence, Cost.amount_usd, User.full_name,
+                   Cost.paid_to, Cost.in_residence, Cost.amount_usd, Payer.organisation_type,
+                   Cost.cash_outlay, Cost.line_ref, repaid.line_ref, repaid.id, User.full_name,
                    Cost.volunteer_id, Cost.usd_per_unit, ExchangeRate.rate_on,
                    Cost.reimbursed, Cost.reimbursed_on, Cost.evidence_ref, Cost.origin, Cost.id)
             .join(Volunteer, Volunteer.id == Cost.volunteer_id)
@@ -45,6 +48,7 @@ def ledger_csv(session: Session, deployment: Deployment, *, contact: bool = True
             .join(Payer, Payer.id == Cost.payer_id)
             .outerjoin(arranger, arranger.id == Cost.arranged_by_id)
             .outerjoin(ExchangeRate, ExchangeRate.id == Cost.exchange_rate_id)
+            .outerjoin(repaid, repaid.id == Cost.reimburses_id)
             .where(Cost.deployment_id == deployment.id)
             .order_by(Cost.incurred_on, Cost.id)
             .execution_options(yield_per=_BATCH))
@@ -53,7 +57,10 @@ def ledger_csv(session: Session, deployment: Deployment, *, contact: bool = True
     def rows():
         for row in result:
             row = list(row)
-            row[14] = states.get(row[14], "")  # the volunteer id becomes their state
+            # the line it repays: its reference, or "#id" (which the import understands)
+            ref, repaid_id = row.pop(16), row.pop(16)
+            row.insert(16, ref or (f"#{repaid_id}" if repaid_id else ""))
+            row[18] = states.get(row[18], "")  # the volunteer id becomes their state
             yield row
     try:
         return write_csv(*_select_columns(header, rows(), contact))

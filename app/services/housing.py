@@ -387,6 +387,8 @@ def _sync_stay_cost(session: Session, stay: Stay, actor: User | None) -> Cost:
         amount=stay_amount(accommodation, stay.check_in, stay.check_out),
         currency=accommodation.currency, incurred_on=stay.check_in, payer=accommodation.payer,
         arranged_by_id=accommodation.arranged_by_id, in_residence=accommodation.is_host_residence,
+        # A host's own room costs the host nothing, whatever value it is given for the record.
+        cash_outlay=not accommodation.is_host_residence,
         paid_to=accommodation.name[:200],
         description=f"{count} night{'s' if count != 1 else ''} at {accommodation.name} "
                     f"({stay.check_in.isoformat()} to {stay.check_out.isoformat()})"[:500])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, aliased
@@ -94,16 +95,39 @@ def update_payer(session: Session, payer: Payer, *, name: str, kind, actor: User
     """Correct a payer; every line it pays keeps pointing at it.
 
     :raises ValidationFailed: no name, unknown kind or country
-    :raises Conflict: another payer has the name
+    :raises Conflict: another payer has the name, or the new kind would break a
+        reimbursement (R18: an own expense is paid by the volunteer, its reimbursement not)
     """
     audit.act_as(session, actor)
     deployment = session.get(Deployment, payer.deployment_id)
     fields = _payer_fields(session, deployment, name=name, kind=kind, country=country,
                            organisation_type=organisation_type, current=payer)
+    if fields["kind"] is not payer.kind:
+        _check_kind_keeps_reimbursements(session, payer, fields["kind"])
     for key, value in fields.items():
         setattr(payer, key, value)
     session.flush()
     return payer
+
+
+def _check_kind_keeps_reimbursements(session: Session, payer: Payer, kind: PayerKind) -> None:
+    """:raises Conflict: lines of ``payer`` repay or are repaid, and ``kind`` contradicts it"""
+    repaid = aliased(Cost)
+    if kind is not PayerKind.SELF:
+        found = session.scalar(select(func.min(Cost.id))
+                               .join(repaid, repaid.reimburses_id == Cost.id)
+                               .where(Cost.payer_id == payer.id))
+        if found is not None:
+            raise Conflict(f"Line #{found}, paid by {payer.name}, is an own expense that another "
+                           "line repays: the payer stays the volunteer themself. Unlink the "
+                           "reimbursement first.", field="kind")
+    else:
+        found = session.scalar(select(func.min(Cost.id)).where(Cost.payer_id == payer.id,
+                                                               Cost.reimburses_id.is_not(None)))
+        if found is not None:
+            raise Conflict(f"Line #{found}, paid by {payer.name}, repays a volunteer's own "
+                           "expense: a volunteer cannot reimburse themself. Unlink it first.",
+                           field="kind")
 
 
 def find_or_add_payer(session: Session, deployment: Deployment, *, name: str, kind: PayerKind,
@@ -167,17 +191,24 @@ def rates_page(session: Session, *, page: int = 1, per_page: int = 50) -> Page:
 
 
 # -- cost lines ---------------------------------------------------------------------------
+#: The payer of a line whose payer is not known (a costs.csv row of kind UNKNOWN without a
+#: name): R24 finds it; nobody has to invent a name.
+UNDISCLOSED_PAYER = "Payer not disclosed"
 _DETAILS = ("description", "paid_to", "in_residence", "reimbursed", "reimbursed_on",
-            "evidence_ref", "notes", "arranged_by_id")
+            "evidence_ref", "notes", "arranged_by_id", "cash_outlay", "line_ref",
+            "reimburses_id")
 
 
-def _check_details(session: Session, deployment: Deployment, details: dict) -> dict:
+def _check_details(session: Session, deployment: Deployment, details: dict,
+                   line: Cost | None) -> dict:
     for key, limit in (("description", 500), ("paid_to", 200), ("evidence_ref", 200),
                        ("notes", 5000)):
         if key in details:
             details[key] = value = (details[key] or "").strip()  # a blank form field is None
             if len(value) > limit:
                 raise ValidationFailed(f"At most {limit} characters.", field=key)
+    if "line_ref" in details:
+        details["line_ref"] = _line_ref(session, deployment, details["line_ref"], line)
     if details.get("arranged_by_id") not in (None, ""):
         details["arranged_by_id"] = get_payer(session, deployment, details["arranged_by_id"]).id
     elif "arranged_by_id" in details:
@@ -188,17 +219,114 @@ def _check_details(session: Session, deployment: Deployment, details: dict) -> d
     return details
 
 
+def _line_ref(session: Session, deployment: Deployment, raw, line: Cost | None) -> str | None:
+    """The organiser's own reference for a line: at most 60 characters, unique in the
+    deployment (blank: none)."""
+    ref = check_line_ref(raw)
+    if not ref:
+        return None
+    taken = session.scalar(select(Cost.id).where(Cost.deployment_id == deployment.id,
+                                                 Cost.line_ref == ref))
+    if taken is not None and (line is None or taken != line.id):
+        raise Conflict(f"Line #{taken} already has the reference {ref!r}; a reference names one "
+                       "line.", field="line_ref")
+    return ref
+
+
+def check_line_ref(raw) -> str:
+    """A line reference as typed: at most 60 characters, not starting with ``#`` (``#12``
+    names line 12).
+
+    :raises ValidationFailed: naming ``line_ref``
+    """
+    ref = (raw or "").strip()
+    if len(ref) > 60:
+        raise ValidationFailed("A line's reference is at most 60 characters.", field="line_ref")
+    if ref.startswith("#"):
+        raise ValidationFailed("A line's reference cannot start with # (#12 means line 12).",
+                               field="line_ref")
+    return ref
+
+
+def _check_reimbursement(session: Session, deployment: Deployment, values: dict,
+                         line: Cost | None) -> None:
+    """A line that repays an own expense (R18): the volunteer's own line in this deployment,
+    repaid by someone else, never beyond what it cost.
+
+    :raises ValidationFailed: naming ``reimburses_id``
+    """
+    target_id = values.get("reimburses_id")
+    if target_id in (None, ""):
+        values["reimburses_id"] = None
+        return
+    target = session.get(Cost, int(target_id)) if str(target_id).isdigit() else None
+    if target is None or target.deployment_id != deployment.id:
+        raise ValidationFailed("The line it repays is not a line of this deployment.",
+                               field="reimburses_id")
+    if line is not None and target.id == line.id:
+        raise ValidationFailed("A line cannot repay itself.", field="reimburses_id")
+    if target.volunteer_id != values["volunteer_id"]:
+        raise ValidationFailed(f"Line #{target.id} is another volunteer's: a reimbursement "
+                               "repays the same volunteer's own expense.", field="reimburses_id")
+    if target.payer.kind is not PayerKind.SELF:
+        raise ValidationFailed(f"Line #{target.id} was paid by {target.payer.name}, not by the "
+                               "volunteer: only an own expense can be reimbursed.",
+                               field="reimburses_id")
+    if session.get(Payer, values["payer_id"]).kind is PayerKind.SELF:
+        raise ValidationFailed("A reimbursement is paid by someone other than the volunteer.",
+                               field="payer_id")
+    others = session.scalar(select(func.coalesce(func.sum(Cost.amount_usd), 0)).where(
+        Cost.reimburses_id == target.id, Cost.id != (line.id if line is not None else -1)))
+    repaid = money.cents(others) + values["amount_usd"]
+    if repaid > target.amount_usd:
+        raise ValidationFailed(
+            f"Line #{target.id} cost {money.format_usd(target.amount_usd)}; with this line "
+            f"{money.format_usd(repaid)} would be repaid. A reimbursement cannot repay more "
+            "than the line.", field="reimburses_id")
+    values["reimburses_id"] = target.id
+
+
+def _check_repaid(session: Session, cost: Cost, values: dict) -> None:
+    """A line others repay keeps what made it repayable: the volunteer, paid by themself,
+    at least what was repaid.
+
+    :raises Conflict: the change would leave a reimbursement repaying something else
+    """
+    repaid = session.scalar(select(func.coalesce(func.sum(Cost.amount_usd), 0)).where(
+        Cost.reimburses_id == cost.id))
+    if not repaid:
+        return
+    repaid = money.cents(repaid)
+    if values["volunteer_id"] != cost.volunteer_id or \
+            session.get(Payer, values["payer_id"]).kind is not PayerKind.SELF:
+        raise Conflict(f"Reimbursements repay this line ({money.format_usd(repaid)}): it stays "
+                       "the same volunteer's own expense; unlink them first.", field="payer_id")
+    if values["amount_usd"] < repaid:
+        raise Conflict(f"Reimbursements repay {money.format_usd(repaid)} of this line: it "
+                       "cannot cost less than that.", field="amount")
+
+
+def cash_outlay_by_default(category: CostCategory, in_residence) -> bool:
+    """Whether money changed hands when nobody said: yes, except a room in the host's own
+    home (R14 under rule set 2024.2)."""
+    return not (in_residence and category is CostCategory.HOUSING)
+
+
 def line_values(session: Session, deployment: Deployment, *, volunteer: Volunteer, category,
                 amount, currency: str, incurred_on: date, payer: Payer, amount_usd=None,
-                rates: money.RateTable | None = None, **details) -> dict:
+                rates: money.RateTable | None = None, line: Cost | None = None,
+                **details) -> dict:
     """A cost line's columns from what a person typed, checked and converted to US dollars.
 
     ``amount_usd`` given by hand wins; otherwise a non-USD amount takes the stored rate for
     its date. ``details``: description, paid_to, in_residence, reimbursed, reimbursed_on,
-    evidence_ref, notes, arranged_by_id.
+    evidence_ref, notes, arranged_by_id, cash_outlay (default: yes, except a room in the
+    host's own home), line_ref and reimburses_id (the own-expense line it repays). ``line``:
+    the saved line these values would replace.
 
     :raises ValidationFailed: bad amount, category or currency, no rate for the date, a payer
-        from another deployment
+        from another deployment, a reimbursement that cannot repay the line it names
+    :raises Conflict: a reference another line has
     """
     category = parse_category(category)
     amount = money.parse_amount(amount)
@@ -210,12 +338,22 @@ def line_values(session: Session, deployment: Deployment, *, volunteer: Voluntee
     unknown = set(details) - set(_DETAILS)
     if unknown:
         raise TypeError(f"not a cost line's detail: {', '.join(sorted(unknown))}")
-    details = _check_details(session, deployment, details)
+    details = _check_details(session, deployment, details, line)
+    if details.get("cash_outlay") is None:
+        details["cash_outlay"] = cash_outlay_by_default(category, details.get("in_residence"))
     rates = rates if rates is not None else money.RateTable.load(session, {currency})
     usd = money.to_usd(rates, amount, currency, incurred_on, amount_usd)
-    return dict(volunteer_id=volunteer.id, category=category, amount=amount, currency=currency,
-                amount_usd=usd.usd, usd_per_unit=usd.usd_per_unit, exchange_rate_id=usd.rate_id,
-                incurred_on=incurred_on, payer_id=payer.id, **details)
+    values = dict(volunteer_id=volunteer.id, category=category, amount=amount, currency=currency,
+                  amount_usd=usd.usd, usd_per_unit=usd.usd_per_unit,
+                  exchange_rate_id=usd.rate_id, incurred_on=incurred_on, payer_id=payer.id,
+                  **details)
+    if "reimburses_id" not in values and line is not None and line.reimburses_id is not None:
+        values["reimburses_id"] = line.reimburses_id  # an edit that leaves the link out keeps it
+    if "reimburses_id" in values:
+        _check_reimbursement(session, deployment, values, line)
+    if line is not None:
+        _check_repaid(session, line, values)
+    return values
 
 
 def add_lines(session: Session, deployment: Deployment, lines: list[dict], *,
@@ -283,12 +421,34 @@ def write_stay_line(session: Session, deployment: Deployment, *, stay_id: int,
     :raises ValidationFailed: as for ``record_cost`` (e.g. no rate for the place's currency)
     """
     audit.act_as(session, actor)
-    values = line_values(session, deployment, volunteer=volunteer, **fields)
     line = session.scalar(select(Cost).where(Cost.stay_id == stay_id))
+    values = line_values(session, deployment, volunteer=volunteer, line=line, **fields)
     if line is None:
         return add_lines(session, deployment, [{**values, "stay_id": stay_id}],
                          origin=CostOrigin.STAY)[0]
     return _apply(session, line, values)
+
+
+def reimbursable_lines(session: Session, deployment: Deployment,
+                       volunteer: Volunteer) -> list[tuple[Cost, Decimal]]:
+    """The volunteer's own-expense lines in the deployment, with what is left to repay of each
+    (for the cost form's "repays" picker), oldest first."""
+    repaid = (select(Cost.reimburses_id, func.sum(Cost.amount_usd).label("repaid"))
+              .where(Cost.reimburses_id.is_not(None)).group_by(Cost.reimburses_id).subquery())
+    rows = session.execute(
+        select(Cost, func.coalesce(repaid.c.repaid, 0))
+        .join(Payer, Payer.id == Cost.payer_id)
+        .outerjoin(repaid, repaid.c.reimburses_id == Cost.id)
+        .where(Cost.deployment_id == deployment.id, Cost.volunteer_id == volunteer.id,
+               Payer.kind == PayerKind.SELF)
+        .order_by(Cost.incurred_on, Cost.id)).all()
+    return [(line, line.amount_usd - money.cents(done)) for line, done in rows]
+
+
+def repaid_by(session: Session, line: Cost) -> list[Cost]:
+    """The lines that repay ``line`` (R18), oldest first."""
+    return list(session.scalars(select(Cost).where(Cost.reimburses_id == line.id)
+                                .order_by(Cost.incurred_on, Cost.id)))
 
 
 def get_cost(session: Session, deployment: Deployment, cost_id: int) -> Cost:
@@ -318,17 +478,22 @@ def update_cost(session: Session, cost: Cost, *, actor: User | None, volunteer: 
     deployment = session.get(Deployment, cost.deployment_id)
     values = line_values(session, deployment, volunteer=volunteer, category=category,
                          amount=amount, currency=currency, incurred_on=incurred_on, payer=payer,
-                         amount_usd=amount_usd, **details)
+                         amount_usd=amount_usd, line=cost, **details)
     return _apply(session, cost, values)
 
 
 def delete_cost(session: Session, cost: Cost, *, actor: User | None) -> None:
     """Remove a line recorded by mistake (the audit chain keeps what it said).
 
-    :raises Conflict: the line is derived from a stay
+    :raises Conflict: the line is derived from a stay, or reimbursements repay it
     """
     audit.act_as(session, actor)
     _refuse_derived(cost)
+    repaid_by = session.scalars(select(Cost.id).where(Cost.reimburses_id == cost.id)).all()
+    if repaid_by:
+        raise Conflict(f"Line{'s' if len(repaid_by) > 1 else ''} "
+                       f"{', '.join(f'#{i}' for i in repaid_by)} repay this line: delete them, "
+                       "or record what they repay elsewhere, first.")
     session.delete(cost)
     session.flush()
 

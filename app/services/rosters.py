@@ -80,18 +80,22 @@ def own_signups(session: Session, volunteer: Volunteer) -> OwnSignups:
 _DECISION_ROLES = [role for role in SignupRole if role.is_decision_making]
 
 
-def role_warnings(signups: list[Signup]) -> dict[int, dict]:
+def role_warnings(session: Session, deployment: Deployment,
+                  signups: list[Signup]) -> dict[int, dict]:
     """What each sign-up's role — or a decision-making role instead — would record, for the
     approve and role forms to say before saving:
-    {signup id: {"current": [...], "if_changed": {role label: [...]}}}."""
+    {signup id: {"current": [...], "if_changed": {role label: [...]}}}. A volunteer paid on
+    a line of the deployment holds a paid role whatever it is (R2c)."""
+    paid = compliance.paid_lines(session, deployment, {s.volunteer_id for s in signups})
     warnings = {}
     for signup in signups:
         volunteer = signup.volunteer
+        paid_by = paid.get(signup.volunteer_id, [])
         current = compliance.entry_warnings(
-            compliance.preview_role_findings(volunteer, signup.role))
+            compliance.preview_role_findings(volunteer, signup.role, paid_by))
         changed = {role.label: found for role in _DECISION_ROLES if role != signup.role
                    if (found := compliance.entry_warnings(
-                       compliance.preview_role_findings(volunteer, role)))}
+                       compliance.preview_role_findings(volunteer, role, paid_by)))}
         if current or changed:
             warnings[signup.id] = {"current": current, "if_changed": changed}
     return warnings

@@ -2,6 +2,8 @@
 
 Per volunteer, per state (the state of the volunteer's sign-up in the deployment), per payer,
 per payer kind and per category. Each is one GROUP BY query, whatever the number of lines.
+A reimbursement and the own expense it repays are one expense: the repaid part of the own
+line is counted once, on the reimbursement.
 """
 from __future__ import annotations
 
@@ -25,8 +27,25 @@ class Total:
     usd: Decimal
 
 
+#: What reimbursements repay of each own-expense line.
+_REPAID = (select(Cost.reimburses_id.label("cost_id"), func.sum(Cost.amount_usd).label("repaid"))
+           .where(Cost.reimburses_id.is_not(None)).group_by(Cost.reimburses_id)
+           .subquery("repaid"))
+#: A line's value as the totals count it (join ``_REPAID`` on the line's id).
+COUNTED = type_coerce(Cost.amount_usd - func.coalesce(_REPAID.c.repaid, 0), Money())
+
+
+def repaid_per_line():
+    """A subquery: (cost_id, repaid) for every own-expense line reimbursements repay."""
+    return _REPAID
+
+
 def _usd():
-    return func.coalesce(func.sum(Cost.amount_usd), 0)
+    return func.coalesce(func.sum(COUNTED), 0)
+
+
+def _counted(stmt):
+    return stmt.outerjoin(_REPAID, _REPAID.c.cost_id == Cost.id)
 
 
 def _rows(session: Session, stmt) -> list[Total]:
@@ -35,26 +54,29 @@ def _rows(session: Session, stmt) -> list[Total]:
 
 
 def grand_total(session: Session, deployment: Deployment) -> Total:
-    lines, usd = session.execute(select(func.count(Cost.id), _usd())
+    lines, usd = session.execute(_counted(select(func.count(Cost.id), _usd()).select_from(Cost))
                                  .where(Cost.deployment_id == deployment.id)).one()
     return Total("all", "All lines", lines, cents(usd))
 
 
 def by_category(session: Session, deployment: Deployment) -> list[Total]:
-    return _rows(session, select(Cost.category, Cost.category, func.count(Cost.id), _usd())
+    return _rows(session, _counted(select(Cost.category, Cost.category, func.count(Cost.id),
+                                          _usd()).select_from(Cost))
                  .where(Cost.deployment_id == deployment.id)
                  .group_by(Cost.category).order_by(Cost.category))
 
 
 def by_payer_kind(session: Session, deployment: Deployment) -> list[Total]:
-    return _rows(session, select(Payer.kind, Payer.kind, func.count(Cost.id), _usd())
+    return _rows(session, _counted(select(Payer.kind, Payer.kind, func.count(Cost.id), _usd())
+                                   .select_from(Cost))
                  .join(Payer, Payer.id == Cost.payer_id)
                  .where(Cost.deployment_id == deployment.id)
                  .group_by(Payer.kind).order_by(Payer.kind))
 
 
 def by_payer(session: Session, deployment: Deployment) -> list[Total]:
-    return _rows(session, select(Payer.id, Payer.name, func.count(Cost.id), _usd())
+    return _rows(session, _counted(select(Payer.id, Payer.name, func.count(Cost.id), _usd())
+                                   .select_from(Cost))
                  .join(Payer, Payer.id == Cost.payer_id)
                  .where(Cost.deployment_id == deployment.id)
                  .group_by(Payer.id, Payer.name).order_by(_usd().desc(), Payer.name))
@@ -81,8 +103,8 @@ def by_state(session: Session, deployment: Deployment) -> list[Total]:
     Lines are summed per volunteer first, so the join to sign-ups handles one row per
     volunteer rather than one per line.
     """
-    per_volunteer = (select(Cost.volunteer_id, func.count(Cost.id).label("lines"),
-                            func.sum(Cost.amount_usd).label("usd"))
+    per_volunteer = (_counted(select(Cost.volunteer_id, func.count(Cost.id).label("lines"),
+                                     func.sum(COUNTED).label("usd")).select_from(Cost))
                      .where(Cost.deployment_id == deployment.id)
                      .group_by(Cost.volunteer_id).subquery())
     latest = latest_signups(deployment)
@@ -100,7 +122,8 @@ def by_state(session: Session, deployment: Deployment) -> list[Total]:
 def by_volunteer(session: Session, deployment: Deployment, *, page: int = 1,
                  per_page: int = 50) -> Page:
     """One page of volunteers, largest total first: items are (Total, email)."""
-    stmt = (select(Volunteer.id, User.full_name, func.count(Cost.id), _usd(), User.email)
+    stmt = (_counted(select(Volunteer.id, User.full_name, func.count(Cost.id), _usd(), User.email)
+                     .select_from(Cost))
             .join(Volunteer, Volunteer.id == Cost.volunteer_id)
             .join(User, User.id == Volunteer.user_id)
             .where(Cost.deployment_id == deployment.id)

@@ -1,7 +1,7 @@
 """Import volunteers from volunteers.csv (DESIGN.md): accounts, declarations and claims.
 
 Columns: full_name, email, citizenship, country, home_organisation, affiliation, state, role,
-arrive_on, depart_on, leave_type, role_override_reason.
+arrive_on, depart_on, leave_type; optional: role_override_reason (a header may leave it out).
 
 - A new email gets a volunteer account without a password (they set one later); an existing
   volunteer account is reused and its declaration updated. Another role's email is an error.
@@ -33,7 +33,9 @@ from .errors import DomainError
 from .validation import country_code, normalise_email
 
 COLUMNS = ("full_name", "email", "citizenship", "country", "home_organisation", "affiliation",
-           "state", "role", "arrive_on", "depart_on", "leave_type", "role_override_reason")
+           "state", "role", "arrive_on", "depart_on", "leave_type")
+#: Columns a header may leave out (then blank in every row).
+OPTIONAL_COLUMNS = ("role_override_reason",)
 
 
 @dataclass
@@ -70,7 +72,8 @@ def parse(data: bytes, *, filename: str | None = None) -> ParsedFile:
 
     :raises FileRejected: the file cannot be read as a volunteers.csv
     """
-    csv_file = csv_import.parse(data, columns=COLUMNS, filename=filename)
+    csv_file = csv_import.parse(data, columns=COLUMNS, optional=OPTIONAL_COLUMNS,
+                                filename=filename)
     cells, seen = [], {}
     for row in csv_file.rows:
         cell = {

@@ -12,10 +12,10 @@ from werkzeug.datastructures import ImmutableMultiDict
 from ..extensions import db
 from ..forms import ConfirmForm
 from ..forms.ledger import CostForm, ImportForm, PayerForm, RateForm
-from ..models import CostCategory, Role
+from ..models import CostCategory, PayerKind, Role
 from ..security import gate
 from .common import show_error
-from ..forms.ledger import set_payer_choices
+from ..forms.ledger import set_payer_choices, set_reimbursable_choices
 from ..services import (compliance, costs_import, csv_import, deployments, exports, ledger,
                         paging, totals)
 from ..services.errors import DomainError, NotFound
@@ -24,7 +24,9 @@ bp = Blueprint("ledger", __name__, url_prefix="/organiser/deployments/<slug>/led
 gate(bp, Role.ORGANISER, Role.ADMIN, read_only=(Role.AUDITOR,))
 
 _COST_DETAILS = ("description", "paid_to", "in_residence", "reimbursed", "reimbursed_on",
-                 "evidence_ref", "notes", "arranged_by_id")
+                 "evidence_ref", "notes", "arranged_by_id", "line_ref", "reimburses_id")
+#: The form's "money paid out" choice; blank: the usual (ledger.cash_outlay_by_default).
+_CASH_OUTLAY = {"yes": True, "no": False}
 
 
 # -- the ledger ---------------------------------------------------------------------------
@@ -53,7 +55,42 @@ def _cost_fields(form, deployment) -> dict:
                 currency=form.currency.data, incurred_on=form.incurred_on.data,
                 payer=ledger.get_payer(db.session, deployment, form.payer_id.data),
                 amount_usd=form.amount_usd.data or None,
+                cash_outlay=_CASH_OUTLAY.get(form.cash_outlay.data or ""),
                 **{name: getattr(form, name).data for name in _COST_DETAILS})
+
+
+def _repays_choices(form, deployment, line=None) -> None:
+    """The "repays" picker: the own expenses of the volunteer typed in the form (none until
+    an email of a volunteer is there)."""
+    found = []
+    if form.volunteer_email.data:
+        try:
+            volunteer = ledger.find_volunteer(db.session, form.volunteer_email.data)
+        except DomainError:
+            volunteer = None
+        if volunteer is not None:
+            found = [(own, left) for own, left in
+                     ledger.reimbursable_lines(db.session, deployment, volunteer)
+                     if line is None or own.id != line.id]
+            if not found:
+                form.reimburses_id.description = ("This volunteer has no own expenses in this "
+                                                  "deployment to repay.")
+    else:
+        form.reimburses_id.description = ('For a reimbursement: type the volunteer\'s email, '
+                                          'then "List their own expenses" below.')
+    set_reimbursable_choices(form, found)
+
+
+def _prefill_reimbursement(form, deployment, cost_id) -> None:
+    """A new line that repays ``cost_id``: its volunteer, category and what is left."""
+    target = ledger.get_cost(db.session, deployment, cost_id)
+    left = dict((own.id, rest) for own, rest in
+                ledger.reimbursable_lines(db.session, deployment, target.volunteer))
+    form.volunteer_email.data = target.volunteer.email
+    form.category.data = target.category.value
+    form.amount.data, form.currency.data = str(left.get(target.id, target.amount_usd)), "USD"
+    form.description.data = f"Reimbursement of line #{target.id}"
+    form.reimburses_id.data = str(target.id)
 
 
 def _cost_form_page(deployment, form, line, status, warnings=(), **extra):
@@ -70,7 +107,13 @@ def new_cost(slug: str):
     _payer_choices(form, deployment)
     if request.method == "GET" and request.args.get("volunteer_email"):
         form.volunteer_email.data = request.args["volunteer_email"]
+    repays = paging.id_arg(request.args.get("reimburses"))
+    if request.method == "GET" and repays is not None:
+        _prefill_reimbursement(form, deployment, repays)
+    _repays_choices(form, deployment)
     warnings = []
+    if form.list_expenses.data:  # fill the picker, save nothing
+        return _cost_form_page(deployment, form, None, 200)
     if form.validate_on_submit():
         try:
             fields = _cost_fields(form, deployment)
@@ -103,17 +146,25 @@ def edit_cost(slug: str, cost_id: int):
         form.arranged_by_id.data = str(line.arranged_by_id or "")
         form.amount_usd.data = str(line.amount_usd) if line.exchange_rate_id is None \
             and line.currency != "USD" else ""
+        usual = ledger.cash_outlay_by_default(line.category, line.in_residence)
+        form.cash_outlay.data = "" if line.cash_outlay == usual else \
+            ("yes" if line.cash_outlay else "no")
+        form.line_ref.data = line.line_ref or ""
+        form.reimburses_id.data = str(line.reimburses_id or "")
+    _repays_choices(form, deployment, line)
     status = 200
     warnings = []
+    if form.list_expenses.data:
+        return _cost_form_page(deployment, form, line, 200, **_line_extras(deployment, line))
     if form.validate_on_submit():
         try:
             fields = _cost_fields(form, deployment)
             if line.origin.value != "stay":
                 warnings = compliance.cost_entry_warnings(db.session, deployment=deployment,
-                                                          **fields)
+                                                          replaces_line=line.id, **fields)
             if warnings and not form.save_anyway.data:
                 return _cost_form_page(deployment, form, line, 200, warnings,
-                                       delete_form=ConfirmForm())
+                                       **_line_extras(deployment, line))
             ledger.update_cost(db.session, line, actor=current_user, **fields)
         except DomainError as exc:
             show_error(form, exc)
@@ -125,7 +176,21 @@ def edit_cost(slug: str, cost_id: int):
             return redirect(url_for("ledger.costs", slug=slug))
     elif form.errors:
         status = 422
-    return _cost_form_page(deployment, form, line, status, warnings, delete_form=ConfirmForm())
+    return _cost_form_page(deployment, form, line, status, warnings,
+                           **_line_extras(deployment, line))
+
+
+def _line_extras(deployment, line) -> dict:
+    """A saved line's page: deleting it, and its reimbursements (an own expense only)."""
+    extras = {"delete_form": ConfirmForm(), "repaid_by": ledger.repaid_by(db.session, line)}
+    if line.payer.kind is PayerKind.SELF and line.origin.value != "stay":
+        left = dict((own.id, rest) for own, rest in
+                    ledger.reimbursable_lines(db.session, deployment, line.volunteer))
+        extras["left_to_repay"] = left.get(line.id)
+        if extras["left_to_repay"]:
+            extras["repay_url"] = url_for("ledger.new_cost", slug=deployment.slug,
+                                          reimburses=line.id)
+    return extras
 
 
 @bp.post("/costs/<int:cost_id>/delete")
@@ -228,6 +293,7 @@ def totals_page(slug: str):
 def _import_page(deployment, form, *, rejected=None, status=200):
     return render_template("ledger/import.html", deployment=deployment, form=form,
                            rejected=rejected, columns=costs_import.COLUMNS,
+                           optional=costs_import.OPTIONAL_COLUMNS,
                            limit=csv_import.describe_size(csv_import.max_bytes())), status
 
 

@@ -22,6 +22,12 @@ bp = Blueprint("organiser", __name__, url_prefix="/organiser")
 gate(bp, Role.ORGANISER, Role.ADMIN, read_only=(Role.AUDITOR,))
 
 
+def _election(form) -> deployments.Election:
+    return deployments.Election(form.election_code.data or "", form.election_office.data or "",
+                                form.election_jurisdiction.data or "",
+                                form.election.data or "", form.election_date.data)
+
+
 @bp.get("/")
 def dashboard():
     rows = deployments.all_deployments(db.session)
@@ -42,7 +48,7 @@ def new_deployment():
                 keeps_waitlist=form.keeps_waitlist.data,
                 sending_organisation=form.sending_organisation.data or "",
                 receiving_committee=form.receiving_committee.data or "",
-                election=form.election.data or "")
+                election=_election(form))
         except DomainError as exc:
             db.session.rollback()
             if exc.field == "state":
@@ -64,7 +70,8 @@ def deployment(slug: str):
     return render_template("organiser/deployment.html", deployment=found,
                            placements=deployments.placement_stats(db.session, found),
                            pending=pending, form=CapacityForm(), approve_form=ApproveForm(),
-                           reason_form=ReasonForm(), role_warnings=rosters.role_warnings(pending))
+                           reason_form=ReasonForm(),
+                           role_warnings=rosters.role_warnings(db.session, found, pending))
 
 
 @bp.get("/deployments/<slug>/states/<state>")
@@ -80,7 +87,8 @@ def roster(slug: str, state: str):
     return render_template(
         "organiser/roster.html", deployment=found, placement=placement, roster=roster,
         move_form=move_form, reason_form=ReasonForm(), approve_form=ApproveForm(),
-        role_form=RoleForm(), role_warnings=rosters.role_warnings(roster.page.items),
+        role_form=RoleForm(),
+        role_warnings=rosters.role_warnings(db.session, found, roster.page.items),
         stats=next(p for p in deployments.placement_stats(db.session, found)
                    if p.state_code == placement.state_code))
 
@@ -174,6 +182,7 @@ def settings(slug: str):
                                         requires_approval=form.requires_approval.data,
                                         keeps_waitlist=form.keeps_waitlist.data,
                                         offer_hours=form.offer_hours.data)
+            deployments.set_election(db.session, found, _election(form), actor=current_user)
         except DomainError as exc:
             show_error(form, exc)
         else:

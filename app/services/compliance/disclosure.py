@@ -11,12 +11,13 @@ from __future__ import annotations
 from collections import defaultdict
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from ...models import (Cost, Deployment, Finding, FindingCode, FindingReview, Payer, PayerKind,
                        Placement, ReportScope, Signup, User, Volunteer)
 from ...models.types import utcnow
+from .. import money, totals
 from .rules import sha256_of
 from .scope import WHOLE, Scope
 from .store import active_rule_set
@@ -78,14 +79,24 @@ def _findings(session: Session, deployment: Deployment, reviews: dict):
     return by_cost, by_signup, by_volunteer, briefs
 
 
+def _deployment_json(deployment: Deployment) -> dict:
+    data = {"slug": deployment.slug, "name": deployment.name,
+            "sending_organisation": deployment.sending_organisation,
+            "receiving_committee": deployment.receiving_committee,
+            "election": deployment.election, "election_code": deployment.election_code}
+    # The election's office and jurisdiction where they are recorded (an older deployment's
+    # disclosure, without them, keeps its fingerprint).
+    if deployment.election_office:
+        data["election_office"] = deployment.election_office
+    if deployment.election_jurisdiction:
+        data["election_jurisdiction"] = deployment.election_jurisdiction
+    return data
+
+
 def _codes(findings: list[dict]) -> tuple[list[str], list[str]]:
-    codes, rules = [], []
-    for item in findings:  # already highest severity first
-        if item["code"] not in codes:
-            codes.append(item["code"])
-        if item["rule_id"] not in rules:
-            rules.append(item["rule_id"])
-    return codes, rules
+    """Each code and each rule once, in the findings' order (highest severity first)."""
+    return (list(dict.fromkeys([item["code"] for item in findings])),
+            list(dict.fromkeys([item["rule_id"] for item in findings])))
 
 
 def build_disclosure(session: Session, deployment: Deployment,
@@ -113,11 +124,14 @@ def build_disclosure(session: Session, deployment: Deployment,
     by_cost, by_signup, by_volunteer, briefs = _findings(session, deployment, reviews)
 
     arranger = aliased(Payer)
+    repaid = totals.repaid_per_line()
     cost_query = (select(Cost.id, Cost.volunteer_id, Cost.category, Cost.description,
                          Cost.incurred_on, Cost.amount, Cost.currency, Cost.amount_usd,
-                         Cost.payer_id, Payer.name, Payer.kind, arranger.name)
+                         Cost.payer_id, Payer.name, Payer.kind, arranger.name, Cost.line_ref,
+                         Cost.reimburses_id, func.coalesce(repaid.c.repaid, 0).label("repaid"))
                   .join(Payer, Payer.id == Cost.payer_id)
                   .outerjoin(arranger, arranger.id == Cost.arranged_by_id)
+                  .outerjoin(repaid, repaid.c.cost_id == Cost.id)
                   .where(Cost.deployment_id == deployment.id))
     if kind is ReportScope.PAYER:
         cost_query = cost_query.where(Cost.payer_id == scope.id)
@@ -142,15 +156,26 @@ def build_disclosure(session: Session, deployment: Deployment,
         for item in findings:
             if item["amount_usd"] is not None:
                 totals_by_code[item["code"]] += Decimal(item["amount_usd"])  # exact: 2 places
-        totals_by_kind[row.kind.value] = totals_by_kind.get(row.kind.value, ZERO) + row.amount_usd
-        items.append({"cost_id": row.id, **person(row.volunteer_id),
-                      "category": row.category.value, "description": row.description,
-                      "incurred_on": row.incurred_on.isoformat(), "amount": _money(row.amount),
-                      "currency": row.currency, "amount_usd": _money(row.amount_usd),
-                      "payer_name": row.name, "payer_kind": row.kind.value,
-                      "arranged_by_name": row[11], "codes": codes, "rule_ids": rule_ids,
-                      "severity": findings[0]["severity"] if findings else 0,
-                      "findings": findings})
+        repaid_usd = money.cents(row.repaid)
+        # A reimbursement and the own expense it repays are one expense: counted once.
+        totals_by_kind[row.kind.value] = totals_by_kind.get(row.kind.value, ZERO) + \
+            row.amount_usd - repaid_usd
+        item = {"cost_id": row.id, **person(row.volunteer_id),
+                "category": row.category.value, "description": row.description,
+                "incurred_on": row.incurred_on.isoformat(), "amount": _money(row.amount),
+                "currency": row.currency, "amount_usd": _money(row.amount_usd),
+                "payer_name": row.name, "payer_kind": row.kind.value,
+                "arranged_by_name": row[11], "codes": codes, "rule_ids": rule_ids,
+                "severity": findings[0]["severity"] if findings else 0,
+                "findings": findings}
+        # Only where they say something, so a ledger without them keeps its fingerprint.
+        if row.line_ref:
+            item["line_ref"] = row.line_ref
+        if row.reimburses_id is not None:
+            item["reimburses_cost_id"] = row.reimburses_id
+        if repaid_usd:
+            item["repaid_usd"] = _money(repaid_usd)
+        items.append(item)
 
     in_scope = {row.volunteer_id for row in cost_rows}
     if kind is ReportScope.DEPLOYMENT:
@@ -186,10 +211,7 @@ def build_disclosure(session: Session, deployment: Deployment,
                 counts[item["code"]] += 1
 
     data = {
-        "deployment": {"slug": deployment.slug, "name": deployment.name,
-                       "sending_organisation": deployment.sending_organisation,
-                       "receiving_committee": deployment.receiving_committee,
-                       "election": deployment.election, "election_code": deployment.election_code},
+        "deployment": _deployment_json(deployment),
         "scope": scope.as_json(deployment),
         "items": items, "roles": roles, "volunteers": volunteers,
         "totals_by_code": {code: _money(total) for code, total in totals_by_code.items()},

@@ -28,10 +28,12 @@ from ...models import (Citizenship, CostCategory, FindingCode, LeaveType, Organi
 from ..errors import ValidationFailed
 
 RULESETS_DIR = Path(__file__).resolve().parent / "rulesets"
-#: The rule set in force until an administrator activates another (see ``store``).
-DEFAULT_VERSION = "2024.1"
+#: The rule set a new install starts with (an install with data that never chose one keeps
+#: 2024.1: see the b8c9d0e1f2a3 migration); administrators put another in force (``store``).
+DEFAULT_VERSION = "2024.2"
 
-APPLIES_TO = ("facts", "role", "line", "overlay", "volunteer", "fallback")
+APPLIES_TO = ("facts", "role", "role_overlay", "line", "overlay", "reimbursement", "volunteer",
+              "fallback")
 PRIORITIES = ("high", "normal", "low")
 _LIST_CONDITIONS = {
     "values": None,  # checked against the rule set's own value vocabulary
@@ -43,7 +45,10 @@ _LIST_CONDITIONS = {
     "leave_types": {lt.value for lt in LeaveType},
     "roles": {r.value for r in SignupRole},
 }
-_BOOL_CONDITIONS = ("in_residence", "reimbursed", "no_cash_outlay", "arranged_by_other_than_payer")
+_BOOL_CONDITIONS = ("in_residence", "reimbursed", "no_cash_outlay", "arranged_by_other_than_payer",
+                    # Rule set 2024.2 on: a role's holder was paid (R2c); the payer spent money
+                    # (R14); the facts of a line disagree with each other (R27).
+                    "paid", "cash_outlay", "facts_disagree")
 _CODES = {c.value for c in FindingCode}
 
 
@@ -123,6 +128,39 @@ class CodeSpec:
 
 
 @dataclass(frozen=True)
+class PaidBy:
+    """Which of a volunteer's lines make their role a paid one (R2c): a line with one of
+    ``codes`` or decided by one of ``rules``; or a line worth one of ``values`` (cash,
+    salary …) from a payer not of ``except_payer_kinds``, unless one of ``except_rules``
+    decided it (earned leave is the employee's own time)."""
+    codes: frozenset = frozenset()
+    rules: frozenset = frozenset()
+    values: frozenset = frozenset()
+    except_payer_kinds: frozenset = frozenset()
+    except_rules: frozenset = frozenset()
+
+    @classmethod
+    def of(cls, raw: dict) -> PaidBy:
+        return cls(**{key: frozenset(raw.get(key, ())) for key in _PAID_BY_KEYS})
+
+    def __or__(self, other: PaidBy) -> PaidBy:
+        return PaidBy(*(getattr(self, key) | getattr(other, key) for key in _PAID_BY_KEYS))
+
+    def pays(self, found, payer_kind: str | None) -> bool:
+        """Whether a line pays its volunteer. ``found``: its (code, rule id, value) outcomes."""
+        found = list(found)
+        if any(code in self.codes or rule_id in self.rules for code, rule_id, _v in found):
+            return True
+        if payer_kind in self.except_payer_kinds or \
+                any(rule_id in self.except_rules for _c, rule_id, _v in found):
+            return False
+        return any(value in self.values for _c, _r, value in found)
+
+
+_PAID_BY_KEYS = ("codes", "rules", "values", "except_payer_kinds", "except_rules")
+
+
+@dataclass(frozen=True)
 class Rule:
     id: str
     applies_to: str
@@ -134,6 +172,8 @@ class Rule:
     running_total: dict | None
     excess_codes: tuple[CodeSpec, ...]
     excess_reason: str
+    #: For a role overlay (R2c): which lines make a role's holder paid, by code or by rule.
+    paid_by: dict | None
     #: Hash of this rule's own definition (and the thresholds it uses): a finding's facts
     #: change when its rule changes, not when an unrelated rule does.
     digest: str
@@ -169,22 +209,49 @@ class RuleSet:
             for value, terms in values.get("gift_terms", [])]
         self.gift_default: str = values.get("gift_default", "gift_cash")
         self.value_labels: dict[str, str] = dict(values.get("labels", {}))
+        #: R9's cap (2024.2 on): a "nominal" item worth more than this threshold is cash-like.
+        self.nominal_cap: str | None = values.get("nominal_cap")
+        #: R27 (2024.2 on): how far a USD value given by hand may stray from the stored rate.
+        self.usd_tolerance = Decimal(values["usd_tolerance"]) \
+            if values.get("usd_tolerance") is not None else None
+        used = {key for rule in rules for key in _condition_keys(rule.source)}
+        #: Facts that only some rule sets read, so the others stay exactly as they were.
+        self.uses = frozenset(used)
         self.line_rules = [r for r in rules if r.applies_to == "line"]
         self.role_rules = [r for r in rules if r.applies_to == "role"]
+        self.role_overlays = [r for r in rules if r.applies_to == "role_overlay"]
+        #: R2c (2024.2 on): the lines that make a role's holder paid; None: no such rule.
+        self.paid_by: PaidBy | None = None
+        for overlay in self.role_overlays:
+            found = PaidBy.of(overlay.paid_by)
+            self.paid_by = found if self.paid_by is None else self.paid_by | found
         self.overlays = [r for r in rules if r.applies_to == "overlay"]
+        #: R18 (2024.2 on): a reimbursement and the own expense it repays count once.
+        self.reimbursement_rule = next((r for r in rules if r.applies_to == "reimbursement"),
+                                       None)
         self.volunteer_rules = [r for r in rules if r.applies_to == "volunteer"]
         self.facts_rule = next(r for r in rules if r.applies_to == "facts")
         self.fallback = next(r for r in rules if r.applies_to == "fallback")
 
-    def value_of(self, category: str, description: str = "") -> str:
-        """What kind of value a line is (travel, lodging, meals, cash, salary, gift_*, other)."""
+    def value_of(self, category: str, description: str = "", amount: Decimal | None = None,
+                 on: date | None = None) -> str:
+        """What kind of value a line is (travel, lodging, meals, cash, salary, gift_*, other).
+
+        With a nominal cap, a "nominal" gift worth more than the cap on its date is cash-like:
+        description keywords never outweigh the value.
+        """
         value = self.category_values.get(category, "other")
         if value != "gift":
             return value
+        found = self.gift_default
         for gift_value, pattern in self.gift_terms:
             if pattern.search(description or ""):
-                return gift_value
-        return self.gift_default
+                found = gift_value
+                break
+        if found == "gift_nominal" and self.nominal_cap and amount is not None and on is not None \
+                and amount > self.threshold(self.nominal_cap, on).amount:
+            return self.gift_default
+        return found
 
     def threshold(self, key: str, on: date) -> Threshold:
         """The threshold ``key`` in force on ``on`` (the nearest one outside every range)."""
@@ -204,6 +271,18 @@ class RuleSet:
                 "rules": [rule.as_json() for rule in self.rules],
                 "thresholds": [t.as_json() for t in self.thresholds],
                 "soft_spots": list(self.soft_spots)}
+
+
+def _condition_keys(raw: dict) -> set[str]:
+    """Every condition key a rule's definition mentions (its match and its codes' ifs)."""
+    keys = set((raw.get("match") or {}).keys())
+    for section in (raw.get("codes") or [], (raw.get("excess") or {}).get("codes") or []):
+        for item in section:
+            if isinstance(item, dict):
+                keys |= set((item.get("if") or {}).keys())
+                for cond in item.get("high_if_any") or []:
+                    keys |= set(cond.keys())
+    return keys
 
 
 # -- parsing and checking ----------------------------------------------------------------
@@ -329,17 +408,49 @@ def parse_rule_set(data: dict) -> RuleSet:
                 _fail(f"{where}: running_total needs a known threshold and per volunteer|host.")
             used = [t.as_json() for t in thresholds if t.key == running["threshold"]]
         excess = raw.get("excess") or {}
+        paid_by = raw.get("paid_by")
+        if raw["applies_to"] == "role_overlay":
+            if not isinstance(paid_by, dict) or not (paid_by.get("codes") or paid_by.get("rules")
+                                                     or paid_by.get("values")):
+                _fail(f"{where}: a role overlay says which lines make a person paid (paid_by "
+                      "codes, rules and/or values).")
+            extra = sorted(set(paid_by) - set(_PAID_BY_KEYS))
+            if extra:
+                _fail(f"{where}: paid_by has unknown keys {extra}; known: {_PAID_BY_KEYS}.")
+            for key, allowed in (("codes", _CODES), ("values", vocab["values"]),
+                                 ("except_payer_kinds", vocab["payer_kinds"])):
+                unknown = [c for c in paid_by.get(key, []) if c not in allowed]
+                if unknown:
+                    _fail(f"{where}: paid_by {key} names unknown {unknown}.")
+        elif paid_by is not None:
+            _fail(f"{where}: only a role overlay has paid_by.")
         rules.append(Rule(
             id=rule_id, applies_to=raw["applies_to"], when=raw["when"],
             match=_condition(raw.get("match", {}), where, vocab),
             codes=_codes(raw.get("codes"), where, vocab), reason=raw["reason"],
             citation=raw["citation"], running_total=running,
             excess_codes=_codes(excess["codes"], f"{where} excess", vocab) if excess else (),
-            excess_reason=excess.get("reason", ""),
+            excess_reason=excess.get("reason", ""), paid_by=paid_by,
             digest=sha256_of({"rule": raw, "thresholds": used}), source=raw))
     for kind in ("facts", "fallback"):
         if sum(1 for r in rules if r.applies_to == kind) != 1:
             _fail(f"exactly one rule must apply to {kind!r}.")
+    if sum(1 for r in rules if r.applies_to == "reimbursement") > 1:
+        _fail("at most one rule may apply to 'reimbursement'.")
+    for rule in rules:
+        for other in [*(rule.paid_by or {}).get("rules", []),
+                      *(rule.paid_by or {}).get("except_rules", [])]:
+            if other not in seen:
+                _fail(f"rule {rule.id}: paid_by names the unknown rule {other!r}.")
+    if values.get("nominal_cap") is not None and values["nominal_cap"] not in keys:
+        _fail("values.nominal_cap must name a threshold.")
+    if values.get("usd_tolerance") is not None:
+        try:
+            tolerance = Decimal(str(values["usd_tolerance"]))
+        except InvalidOperation:
+            tolerance = Decimal(-1)
+        if not tolerance.is_finite() or not 0 < tolerance < 1:
+            _fail("values.usd_tolerance is a fraction between 0 and 1 (0.10 for 10 %).")
     assume = data.get("assume_when_missing", {})
     if assume.get("citizenship") not in _LIST_CONDITIONS["citizenships"]:
         _fail("assume_when_missing.citizenship must be a citizenship.")

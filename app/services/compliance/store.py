@@ -17,9 +17,11 @@ def active_activation(session: Session) -> RuleSetActivation | None:
 
 
 _CACHE = "compliance_rule_set"
-_LATEST = select(RuleSetActivation.id).order_by(RuleSetActivation.id.desc()).limit(1)
-#: Activations never change once written, so their compiled rule sets are kept by id.
-_COMPILED: dict[int, RuleSet] = {}
+_LATEST = (select(RuleSetActivation.id, RuleSetActivation.sha256)
+           .order_by(RuleSetActivation.id.desc()).limit(1))
+#: Compiled rule sets by their SHA-256: an activation's document never changes, and the same
+#: rules have the same digest in any database (ids do not: a test database starts anew).
+_COMPILED: dict[str, RuleSet] = {}
 
 
 def active_rule_set(session: Session) -> RuleSet:
@@ -29,13 +31,14 @@ def active_rule_set(session: Session) -> RuleSet:
     """
     cached = session.info.get(_CACHE)
     if cached is None:
-        latest = session.connection().scalar(_LATEST)  # every commit asks: keep it light
+        latest = session.connection().execute(_LATEST).first()  # every commit asks: keep it light
         if latest is None:
             cached = default_rule_set()
         else:
-            if latest not in _COMPILED:
-                _COMPILED[latest] = compile_document(session.get(RuleSetActivation, latest).document)
-            cached = _COMPILED[latest]
+            if latest.sha256 not in _COMPILED:
+                _COMPILED[latest.sha256] = compile_document(
+                    session.get(RuleSetActivation, latest.id).document)
+            cached = _COMPILED[latest.sha256]
         session.info[_CACHE] = cached
     return cached
 

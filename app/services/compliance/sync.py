@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from sqlalchemy import bindparam, inspect, select, update
@@ -30,7 +30,7 @@ from ...models.compliance import RuleSetActivation
 from ...models.types import utcnow
 from .. import money
 from .engine import (SEVERITY, LineFacts, Outcome, RoleFacts, classify_lines, classify_role,
-                     classify_volunteer)
+                     classify_volunteer, paid_lines)
 from .rules import RuleSet
 from .store import active_rule_set
 
@@ -223,9 +223,15 @@ def _scalars_in(session: Session, column_query, column, ids) -> set:
     return found
 
 
-def _election_key(deployment_id: int, election_code: str | None) -> str:
-    """Running totals are per election: deployments for the same election share them."""
-    return (election_code or "").strip().upper() or f"deployment:{deployment_id}"
+def election_key(deployment_id: int, code: str | None, office: str | None = "",
+                 jurisdiction: str | None = "") -> str:
+    """Running totals are per election (its code, office and jurisdiction): deployments for
+    the same election share them; a deployment without an election code keeps its own."""
+    code = (code or "").strip().upper()
+    if not code:
+        return f"deployment:{deployment_id}"
+    parts = [code, (office or "").strip().lower(), (jurisdiction or "").strip().upper()]
+    return "/".join(parts).rstrip("/")
 
 
 def _host_key(election_key: str, payer_name: str) -> tuple[str, str]:
@@ -254,18 +260,21 @@ def affected_volunteers(session: Session, dirty: Dirty) -> set[int]:
         # A host's home hospitality is one running total: everyone they fed is affected.
         keys = set()
         for chunk in _chunks(hosts):
-            keys |= {_host_key(_election_key(dep, code), name) for dep, code, name in
+            keys |= {_host_key(election_key(dep, code, office, where), name)
+                     for dep, code, office, where, name in
                      session.execute(select(Payer.deployment_id, Deployment.election_code,
-                                            Payer.name)
+                                            Deployment.election_office,
+                                            Deployment.election_jurisdiction, Payer.name)
                                      .join(Deployment, Deployment.id == Payer.deployment_id)
                                      .where(Payer.id.in_(chunk)))}
-        for dep, code, name, volunteer_id in session.execute(_HOST_LINES):
-            if _host_key(_election_key(dep, code), name) in keys:
+        for dep, code, office, where, name, volunteer_id in session.execute(_HOST_LINES):
+            if _host_key(election_key(dep, code, office, where), name) in keys:
                 volunteers.add(volunteer_id)
     return volunteers
 
 
-_HOST_LINES = (select(Cost.deployment_id, Deployment.election_code, Payer.name, Cost.volunteer_id)
+_HOST_LINES = (select(Cost.deployment_id, Deployment.election_code, Deployment.election_office,
+                      Deployment.election_jurisdiction, Payer.name, Cost.volunteer_id)
                .join(Deployment, Deployment.id == Cost.deployment_id)
                .join(Payer, Payer.id == Cost.payer_id).where(Cost.in_residence.is_(True)))
 
@@ -275,11 +284,13 @@ _ARRANGER = aliased(Payer)
 
 
 def _line_query():
-    return (select(Cost.id, Cost.deployment_id, Deployment.election_code, Cost.volunteer_id,
+    return (select(Cost.id, Cost.deployment_id, Deployment.election_code,
+                   Deployment.election_office, Deployment.election_jurisdiction, Cost.volunteer_id,
                    Volunteer.citizenship, Volunteer.leave_type, Cost.category, Cost.description,
                    Cost.amount, Cost.currency, Cost.amount_usd, Cost.incurred_on, Cost.payer_id,
                    Payer.name, Payer.kind, Payer.organisation_type, Cost.arranged_by_id,
-                   _ARRANGER.name, _ARRANGER.kind, Cost.in_residence, Cost.reimbursed)
+                   _ARRANGER.name, _ARRANGER.kind, Cost.in_residence, Cost.reimbursed,
+                   Cost.cash_outlay, Payer.country, Cost.reimburses_id, Cost.exchange_rate_id)
             .join(Deployment, Deployment.id == Cost.deployment_id)
             .join(Volunteer, Volunteer.id == Cost.volunteer_id)
             .join(Payer, Payer.id == Cost.payer_id)
@@ -320,6 +331,8 @@ class _Line:
     currency: str
     arranged_by_name: str | None
     write: bool
+    #: None when the USD value was given by hand (or the line is in US dollars).
+    exchange_rate_id: int | None = None
 
 
 # Built once: this runs at every commit that touches a volunteer, and building a statement
@@ -358,20 +371,45 @@ def _load_lines(session: Session, volunteers: set | None,
 
 
 def _line(row, *, write: bool) -> _Line:
-    (cost_id, deployment_id, election_code, volunteer_id, citizenship, leave_type, category,
-     description, amount, currency, amount_usd, incurred_on, payer_id, payer_name, payer_kind,
-     org_type, arranged_by_id, arranged_by_name, arranged_by_kind, in_residence,
-     reimbursed) = row
+    (cost_id, deployment_id, election_code, election_office, election_jurisdiction,
+     volunteer_id, citizenship, leave_type, category, description, amount, currency, amount_usd,
+     incurred_on, payer_id, payer_name, payer_kind, org_type, arranged_by_id, arranged_by_name,
+     arranged_by_kind, in_residence, reimbursed, cash_outlay, payer_country, reimburses_id,
+     exchange_rate_id) = row
     facts = LineFacts(
         line_id=cost_id, volunteer_id=volunteer_id,
-        election_key=_election_key(deployment_id, election_code),
+        election_key=election_key(deployment_id, election_code, election_office,
+                                  election_jurisdiction),
         citizenship=_value(citizenship), leave_type=_value(leave_type),
         category=_value(category), description=description or "", amount_usd=amount_usd,
         incurred_on=incurred_on, payer_id=payer_id, payer_kind=_value(payer_kind),
         payer_name=payer_name or "", organisation_type=_value(org_type),
         arranged_by_id=arranged_by_id, arranged_by_kind=_value(arranged_by_kind),
-        in_residence=bool(in_residence), reimbursed=bool(reimbursed))
-    return _Line(facts, deployment_id, amount, currency, arranged_by_name, write)
+        in_residence=bool(in_residence), reimbursed=bool(reimbursed),
+        cash_outlay=bool(cash_outlay), payer_country=payer_country,
+        reimburses_id=reimburses_id)
+    return _Line(facts, deployment_id, amount, currency, arranged_by_name, write,
+                 exchange_rate_id)
+
+
+def with_usd_deviations(session: Session, rs: RuleSet, lines: list[_Line]) -> list[_Line]:
+    """Lines whose USD value was given by hand learn how far it is from the stored rate's
+    conversion (R27, for rule sets that ask; one query for the rates)."""
+    if "facts_disagree" not in rs.uses:
+        return lines
+    by_hand = [line for line in lines if line.currency != "USD" and line.exchange_rate_id is None]
+    if not by_hand:
+        return lines
+    rates = money.RateTable.load(session, {line.currency for line in by_hand})
+    for line in by_hand:
+        found = rates.rate_on(line.currency, line.facts.incurred_on)
+        if found is None:
+            continue
+        stored = money.convert(line.amount, found[0])
+        if stored > 0:
+            deviation = abs(line.facts.amount_usd - stored) / stored
+            line.facts = replace(line.facts, usd_deviation=deviation.quantize(Decimal("0.0001")))
+    return lines
 
 
 _SIGNUPS = (select(Signup.id, Signup.deployment_id, Signup.volunteer_id, Signup.role,
@@ -403,9 +441,27 @@ def states_by_volunteer(signup_rows) -> dict[tuple[int, int], str]:
     return {key: value[2] for key, value in states.items()}
 
 
-def _line_facts_json(line: _Line, outcome: Outcome) -> dict:
+def _extra_facts(rs: RuleSet, line: _Line, outcome: Outcome) -> dict:
+    """The facts only later rule sets read (2024.2 on), for the finding's facts and its hash:
+    nothing for a rule set that does not read them, so 2024.1's findings stay as they were."""
     f = line.facts
-    return {"subject": "cost", "cost_id": f.line_id, "volunteer_id": f.volunteer_id,
+    extra = {}
+    if "cash_outlay" in rs.uses:
+        extra["cash_outlay"] = f.cash_outlay
+    if "facts_disagree" in rs.uses:
+        extra["payer_country"] = f.payer_country
+        extra["usd_deviation"] = None if f.usd_deviation is None else str(f.usd_deviation)
+    if rs.reimbursement_rule is not None:
+        extra["reimburses_id"] = f.reimburses_id
+        for key in ("repaid_usd", "repaid_by"):
+            if key in outcome.detail:
+                extra[key] = outcome.detail[key]
+    return extra
+
+
+def _line_facts_json(rs: RuleSet, line: _Line, outcome: Outcome) -> dict:
+    f = line.facts
+    return {**_extra_facts(rs, line, outcome), "subject": "cost", "cost_id": f.line_id, "volunteer_id": f.volunteer_id,
             "category": f.category, "description": f.description,
             "amount": money.plain(line.amount), "currency": line.currency,
             "amount_usd": money.plain(f.amount_usd), "incurred_on": f.incurred_on.isoformat(),
@@ -416,8 +472,9 @@ def _line_facts_json(line: _Line, outcome: Outcome) -> dict:
             "citizenship": f.citizenship, "leave_type": f.leave_type, **outcome.detail}
 
 
-def _line_hash(line: _Line, outcome: Outcome) -> str:
+def _line_hash(rs: RuleSet, line: _Line, outcome: Outcome) -> str:
     f = line.facts
+    extra = _extra_facts(rs, line, outcome)
     # What decides the finding, not how it is worded: a renamed payer or a corrected
     # description (unless it changes what a gift is) leaves a review standing.
     return digest(
@@ -425,7 +482,8 @@ def _line_hash(line: _Line, outcome: Outcome) -> str:
         f.amount_usd, f.incurred_on, f.payer_id, f.payer_kind, f.organisation_type,
         f.arranged_by_id, f.arranged_by_kind, f.in_residence, f.reimbursed, f.citizenship,
         f.leave_type if f.category == "SALARY_CONTINUED" else None,
-        outcome.rule_id, outcome.code, outcome.amount_usd, outcome.priority, outcome.rule_digest)
+        outcome.rule_id, outcome.code, outcome.amount_usd, outcome.priority, outcome.rule_digest,
+        *((sorted(extra.items()),) if extra else ()))
 
 
 def _finding_row(rs: RuleSet, *, deployment_id, key, volunteer_id, outcome: Outcome,
@@ -445,6 +503,7 @@ def desired_findings(rs: RuleSet, lines: list[_Line], signup_rows) -> dict[tuple
     states = states_by_volunteer(signup_rows)
     wanted: dict[tuple, dict] = {}
     outcomes = classify_lines(rs, [line.facts for line in lines])
+    paid = _paid_lines(rs, lines, outcomes)
     lines_per = defaultdict(int)
     for line in lines:
         f = line.facts
@@ -456,8 +515,8 @@ def desired_findings(rs: RuleSet, lines: list[_Line], signup_rows) -> dict[tuple
             key = f"cost:{f.line_id}:{outcome.rule_id}:{outcome.code}"
             wanted[(line.deployment_id, key)] = _finding_row(
                 rs, deployment_id=line.deployment_id, key=key, volunteer_id=f.volunteer_id,
-                outcome=outcome, facts=_line_facts_json(line, outcome),
-                facts_hash=_line_hash(line, outcome), state=state, payer_kind=f.payer_kind,
+                outcome=outcome, facts=_line_facts_json(rs, line, outcome),
+                facts_hash=_line_hash(rs, line, outcome), state=state, payer_kind=f.payer_kind,
                 cost_id=f.line_id)
     written = {(line.deployment_id, line.facts.volunteer_id) for line in lines if line.write}
     active_seen = set()
@@ -467,7 +526,9 @@ def desired_findings(rs: RuleSet, lines: list[_Line], signup_rows) -> dict[tuple
             continue
         citizenship = _value(row.citizenship)
         role = _value(row.role)
-        for outcome in classify_role(rs, RoleFacts(row.id, row.volunteer_id, citizenship, role)):
+        paid_by = paid.get((row.deployment_id, row.volunteer_id), [])
+        for outcome in classify_role(rs, RoleFacts(row.id, row.volunteer_id, citizenship, role),
+                                     paid_by):
             key = f"signup:{row.id}:{outcome.rule_id}:{outcome.code}"
             facts = {"subject": "signup", "signup_id": row.id, "volunteer_id": row.volunteer_id,
                      "role": role, "status": status, "state": row.state_code,
@@ -475,7 +536,8 @@ def desired_findings(rs: RuleSet, lines: list[_Line], signup_rows) -> dict[tuple
                      **outcome.detail}
             hashed = digest("signup", row.id, row.volunteer_id, role, citizenship,
                             row.role_override_reason, outcome.rule_id, outcome.code,
-                            outcome.priority, outcome.rule_digest)
+                            outcome.priority, outcome.rule_digest,
+                            *((("paid", tuple(paid_by)),) if paid_by else ()))
             wanted[(row.deployment_id, key)] = _finding_row(
                 rs, deployment_id=row.deployment_id, key=key, volunteer_id=row.volunteer_id,
                 outcome=outcome, facts=facts, facts_hash=hashed, state=row.state_code,
@@ -497,6 +559,43 @@ def desired_findings(rs: RuleSet, lines: list[_Line], signup_rows) -> dict[tuple
                 outcome=outcome, facts=facts, facts_hash=hashed, state=row.state_code,
                 payer_kind=None)
     return wanted
+
+
+def _paid_lines(rs: RuleSet, lines: list[_Line], outcomes: dict) -> dict[tuple, list[int]]:
+    """(deployment, volunteer) → the lines that make their role a paid one (R2c)."""
+    if rs.paid_by is None:
+        return {}
+    grouped: dict[tuple, dict] = defaultdict(dict)
+    for line in lines:
+        if line.write:
+            grouped[(line.deployment_id, line.facts.volunteer_id)][line.facts.line_id] = \
+                (line.facts.payer_kind, outcomes.get(line.facts.line_id, []))
+    return {pair: found for pair, by_line in grouped.items()
+            if (found := paid_lines(rs, by_line))}
+
+
+def paid_lines_of(session: Session, rs: RuleSet, deployment_id: int,
+                  volunteer_ids) -> dict[int, list[int]]:
+    """{volunteer id: the cost lines that make their role paid}, read from the current
+    findings (for the warnings forms show before saving a role; one query)."""
+    ids = list(volunteer_ids)
+    if rs.paid_by is None or not ids:
+        return {}
+    by_line: dict[tuple, list] = defaultdict(list)
+    kinds = {}
+    for volunteer_id, cost_id, code, rule_id, payer_kind, facts in session.execute(
+            select(Finding.volunteer_id, Finding.cost_id, Finding.code, Finding.rule_id,
+                   Finding.payer_kind, Finding.facts)
+            .where(Finding.deployment_id == deployment_id, Finding.is_current.is_(True),
+                   Finding.cost_id.is_not(None), Finding.volunteer_id.in_(ids))):
+        by_line[(volunteer_id, cost_id)].append((_value(code), rule_id,
+                                                 (facts or {}).get("value")))
+        kinds[(volunteer_id, cost_id)] = _value(payer_kind)
+    found: dict[int, list] = defaultdict(list)
+    for (volunteer_id, cost_id), outcomes in sorted(by_line.items()):
+        if rs.paid_by.pays(outcomes, kinds[(volunteer_id, cost_id)]):
+            found[volunteer_id].append(cost_id)
+    return dict(found)
 
 
 _WRITTEN = ("volunteer_id", "cost_id", "signup_id", "code", "severity", "priority", "rule_id",
@@ -546,7 +645,7 @@ def recompute(session: Session, volunteers: set | None, new: dict | None = None)
     ``new`` names cost lines and sign-ups inserted in this transaction (see ``_existing``).
     """
     rs = active_rule_set(session)
-    lines = _load_lines(session, volunteers)
+    lines = with_usd_deviations(session, rs, _load_lines(session, volunteers))
     signup_rows = _load_signups(session, volunteers)
     wanted = desired_findings(rs, lines, signup_rows)
     existing = _existing(session, volunteers, wanted, new)

@@ -101,6 +101,11 @@ def _item_entry(item: dict) -> list[str]:
             f"{clean(item.get('category')):<16} {format_usd(item.get('amount_usd')):>13}  "
             f"{', '.join(item.get('codes') or []) or '-'} · "
             f"{', '.join(dict.fromkeys(item.get('rule_ids') or [])) or '-'} · {paid}{payer}")
+    if item.get("reimburses_cost_id"):
+        text += f" · repays #{item['reimburses_cost_id']}"
+    if item.get("repaid_usd"):
+        text += (f" · {format_usd(item['repaid_usd'])} repaid by another line, counted there; "
+                 f"counted here {format_usd(_counted(item))}")
     if item.get("arranged_by_name"):
         text += f" · arranged by {iso(item.get('arranged_by_name'))}"
     if item.get("description"):
@@ -108,8 +113,14 @@ def _item_entry(item: dict) -> list[str]:
     return wrap(text, first="", max_lines=3, prepared=True)
 
 
+def _counted(item: dict) -> Decimal:
+    """What a line counts for: its amount, less what reimbursements repay of it (they count
+    it; R18)."""
+    return Decimal(item.get("amount_usd") or 0) - Decimal(item.get("repaid_usd") or 0)
+
+
 def _usd(rows: list[dict]) -> Decimal:
-    return sum((Decimal(r.get("amount_usd") or 0) for r in rows), Decimal(0))
+    return sum((_counted(r) for r in rows), Decimal(0))
 
 
 def _sentence(text) -> str:
@@ -126,8 +137,10 @@ def _item_section(part: ReportSection, items: list[dict], rules: _Rules, intro: 
     for item in items:
         by_rule[_primary(item.get("findings") or [], item.get("rule_ids") or [])].append(item)
         by_person[clean(item.get("volunteer_email"))].append(item)
+    repaid = " An own expense a reimbursement repays counts only what was not repaid, so " \
+        "the pair counts once (R18)." if any(i.get("repaid_usd") for i in items) else ""
     lines = wrap(f"{len(items)} cost line(s), {format_usd(_usd(items))} in total (US dollars at "
-                 "the recorded exchange rates). " + intro, first="", indent="")
+                 "the recorded exchange rates). " + intro + repaid, first="", indent="")
     if by_rule:
         lines += ["", "The rules behind these lines (each line names its rules):"]
     for rule_id in sorted(by_rule, key=rules.sort_key):
@@ -167,6 +180,9 @@ def _role_entry(role: dict) -> list[str]:
             f"{_CITIZENSHIP_SHORT.get(role.get('citizenship'), '?'):<3} {_person(role)}"
             + (f" · {codes} ({rules})" if codes else ""))
     lines = wrap(text, first="", max_lines=2, prepared=True)
+    for finding in role.get("findings") or []:
+        if finding.get("code") == "COMPENSATION":  # R2c: say which lines paid them
+            lines += wrap(clean(finding.get("reason")), max_lines=4)
     if role.get("override_reason"):
         lines += wrap(f"Organiser's reason for this role: {role['override_reason']}",
                       max_lines=6)
@@ -185,7 +201,9 @@ def _roles_section(roles: list[dict]) -> Section:
                             [_role_entry(r) for r in rows]))
     intro = wrap(f"{len(roles)} sign-up(s). Who served where, in what role and on what dates. "
                  f"This part shows no money: things of value follow in parts "
-                 f"{COMPENSATION.number} and {OTHER.number}.",
+                 f"{COMPENSATION.number} and {OTHER.number}. The role of a person who was "
+                 "paid (per diem, stipend, salary or a cash-like gift) is marked COMPENSATION "
+                 "with the lines that paid them: it is paid work, not volunteer time.",
                  first="", indent="")
     intro += ["Citizenship: US = US citizen, LPR = lawful permanent resident, FN = foreign "
               "national, ? = not declared.", "",
@@ -315,8 +333,7 @@ def build_context(disclosure: dict, *, placements: list[dict], chain_head: tuple
                       for p in placements]
     citizenship = Counter(_citizenship(v.get("citizenship")) for v in volunteers)
     verdicts = Counter(clean(v.get("verdict")) or "no verdict" for v in volunteers)
-    total_usd = sum((Decimal(i.get("amount_usd") or 0) for i in items), Decimal(0))
-    flagged_usd = sum((Decimal(i.get("amount_usd") or 0) for i in flagged), Decimal(0))
+    total_usd, flagged_usd = _usd(items), _usd(flagged)
     other_usd = total_usd - flagged_usd
     fingerprint = clean(disclosure.get("fingerprint"))
     chain_seq, chain_hash = chain_head

@@ -24,7 +24,9 @@ JSON_NAME = "disclosure.json"
 LEDGER_COLUMNS = ["cost_id", "incurred_on", "volunteer_email", "volunteer_name", "citizenship",
                   "state", "category", "description", "amount", "currency", "amount_usd",
                   "payer_name", "payer_kind", "arranged_by_name", "codes", "rule_ids",
-                  "severity"]
+                  "severity", "line_ref", "reimburses_cost_id", "repaid_usd"]
+
+
 class _Deflated:
     """Collects text compressed as it is written: a 50,000-line disclosure's JSON is never
     held uncompressed in memory (nor is its CSV)."""

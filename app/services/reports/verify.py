@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from ...models import Deployment, Report, ReportStatus
 from ..compliance import scope as scopes
+from ..compliance.store import active_rule_set
 from ..errors import DomainError, ValidationFailed
 from . import pdfa, source
 
@@ -208,3 +209,10 @@ def _check_data(session: Session, report: Report | None, claimed: dict | None,
         result.data = "changed"
         result.data_detail = (f"data changed since: the report was made from {str(then)[:16]}…, "
                               f"today's data gives {str(now)[:16]}….")
+        made_under = report.rule_set_version if report is not None else \
+            str(((claimed or {}).get("rule_set") or {}).get("version") or "")
+        in_force = active_rule_set(session).version
+        if made_under and made_under != in_force:
+            result.data_detail += (f" The report was made under rule set {made_under}; rule set "
+                                   f"{in_force} is in force now, and findings follow the rules "
+                                   "in force. The report itself is as it was issued.")
