@@ -11,7 +11,7 @@ from flask.cli import AppGroup
 from ..extensions import db
 from ..services import deployments
 from ..services.compliance import scope as scopes
-from ..services.reports import service, signing, verify as checks
+from ..services.reports import render, service, signing, verify as checks
 from .core import commits
 
 report_cli = AppGroup("report", help="Disclosure reports.")
@@ -22,12 +22,21 @@ keys_cli = AppGroup("keys", help="The key that signs disclosure reports.")
 @click.argument("slug")
 @click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False),
               help="Where to write the PDF.")
-@click.option("--state", help="Only this state (e.g. NC).")
+@click.option("--prepared-by", "prepared_by", required=True,
+              help="Who prepares the report (a name, and an email if you like): the PDF names "
+                   "them.")
+@click.option("--state", help="Only this state (e.g. NC), or 'none' for the volunteers "
+                              "without a sign-up.")
 @click.option("--payer", help="Only this payer (its name or number).")
 @click.option("--volunteer", help="Only this volunteer (email or number): their statement.")
 @commits
-def report_disclosure(slug, output, state, payer, volunteer):
+def report_disclosure(slug, output, prepared_by, state, payer, volunteer):
     """Write the disclosure report of SLUG to a PDF file (and record it)."""
+    prepared_by = " ".join(prepared_by.split())
+    if not prepared_by:
+        raise click.BadParameter("say who prepares the report.", param_hint="--prepared-by")
+    # WeasyPrint loads in the render workers while the data is read.
+    render.warm(int(service.setting("REPORT_WORKERS")))
     deployment = deployments.get_deployment(db.session, slug)
     scope = scopes.resolve(db.session, deployment, state=state, payer=payer, volunteer=volunteer)
 
@@ -36,7 +45,8 @@ def report_disclosure(slug, output, state, payer, volunteer):
 
     # Made now, however big: the command waits for its file.
     issued = service.request_report(db.session, deployment, scope, actor=None,
-                                    background=False, progress=progress)
+                                    background=False, progress=progress,
+                                    prepared_by=prepared_by)
     Path(output).write_bytes(issued.pdf)
     report = issued.report
     click.echo(f"Wrote {output}: report #{report.id}, {report.page_count} pages, "
