@@ -44,7 +44,7 @@ MIN_PART_SHEETS = 4
 PDF_VARIANT = "pdf/a-3b"
 #: Bump when the report's layout or content changes: stored reports of the same data made
 #: by another layout are then made again rather than served.
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2
 
 
 def renderer() -> str:
