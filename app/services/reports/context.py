@@ -104,8 +104,8 @@ def _own_words(finding: dict, rules: "_Rules") -> str:
     if general and reason == general:
         return ""
     if general and "{" not in general and reason.startswith(general):
-        return reason[len(general):].strip()
-    return reason
+        return labels.words_in(reason[len(general):].strip())
+    return labels.words_in(reason)
 
 
 def _part_lines(finding: dict, rules: "_Rules", said: set[str]) -> list[str]:

@@ -56,6 +56,11 @@ PLACEHOLDERS = {
 }
 
 _CODE_LIKE = re.compile(r"\{([a-z_]+)\}")
+#: A stored value inside a rule's or a finding's text ("citizenship FOREIGN_NATIONAL",
+#: "strategy_adviser"); finding codes are left alone.
+_VALUE = re.compile(r"(?<!\[)\b[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+\b(?!\])")
+CITIZENSHIP = {"US_CITIZEN": "US citizen", "LPR": "lawful permanent resident",
+               "FOREIGN_NATIONAL": "foreign national"}
 
 
 def code(value) -> str:
@@ -108,6 +113,21 @@ def plain(value) -> str:
 
 
 def fill(text) -> str:
-    """A rule's text with its placeholders described in words."""
-    return _CODE_LIKE.sub(lambda m: PLACEHOLDERS.get(m.group(1),
-                                                    m.group(1).replace("_", " ")), str(text or ""))
+    """A rule's text with its placeholders described in words (and its values, ``words``)."""
+    return words_in(_CODE_LIKE.sub(lambda m: PLACEHOLDERS.get(m.group(1),
+                                                             m.group(1).replace("_", " ")),
+                                   str(text or "")))
+
+
+def _value_words(token: str) -> str:
+    if token in CODE_LABELS:
+        return code(token)
+    for table in (CITIZENSHIP, LEAVE_TYPES, PAYER_KINDS, CATEGORIES):
+        if token in table:
+            return table[token].lower() if table is not CITIZENSHIP else table[token]
+    return token.replace("_", " ").lower()
+
+
+def words_in(text: str) -> str:
+    """A rule's or finding's text with the stored values in it said in words."""
+    return _VALUE.sub(lambda m: _value_words(m.group(0)), text) if "_" in text else text
