@@ -41,7 +41,8 @@ def test_a_report_signed_before_a_rotation_is_still_genuine_and_names_the_retire
     old = _fingerprint(demo_key / signing.DEMO_CERT)
     before = runner.invoke(args=["report", "verify", str(out)])
     assert before.exit_code == 0, before.output
-    assert f"certificate SHA-256 {old} — this server's current signing key" in _flat(before.output)
+    assert (f"certificate SHA-256 {old} — this server's current signing key"
+            in _flat(before.output))
 
     rotated = runner.invoke(args=["keys", "rotate"])
     assert rotated.exit_code == 0, rotated.output
@@ -114,7 +115,8 @@ def test_keys_rotate_refuses_without_a_demo_key_and_for_a_configured_key(app, ru
     assert nothing.exit_code == 1 and "no demo key to rotate" in nothing.output
     assert "No signing key" in runner.invoke(args=["keys", "list"]).output
     key = signing.create_demo_key(str(tmp_path / "own"))
-    app.config.update(REPORT_SIGNING_KEY=str(key.key_path), REPORT_SIGNING_CERT=str(key.cert_path))
+    app.config.update(REPORT_SIGNING_KEY=str(key.key_path),
+                      REPORT_SIGNING_CERT=str(key.cert_path))
     configured = runner.invoke(args=["keys", "rotate"])
     assert configured.exit_code == 1 and "keys retire" in configured.output
     kept = runner.invoke(args=["keys", "retire", str(key.cert_path)])
