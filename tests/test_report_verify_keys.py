@@ -101,7 +101,8 @@ def test_a_report_signed_by_an_unknown_key_is_untrusted(app, runner, data, tmp_p
     assert result.exit_code == 1, result.output
     assert "NOT GENUINE" in result.output
     assert "Signature: untrusted — intact, but signed by" in result.output
-    assert f"{_fingerprint(stranger.cert_path)} — not a key of this server" in _flat(result.output)
+    assert (f"{_fingerprint(stranger.cert_path)} — not a key of this server"
+            in _flat(result.output))
     # Given that certificate explicitly, the file alone checks out against it.
     given = runner.invoke(args=["report", "verify", str(forged), "--offline",
                                 "--cert", str(stranger.cert_path)])
