@@ -28,7 +28,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ...models import Deployment, Report, ReportStatus
+from ...models import Deployment, Report, ReportScope, ReportStatus, Volunteer
 from ..compliance import scope as scopes
 from ..compliance.rules import sha256_of
 from ..compliance.store import active_rule_set
@@ -199,6 +199,43 @@ def verify(session: Session, data: bytes, *, trusted: list | None = None,
     else:
         _check_data(session, report, claimed, result)
     return result
+
+
+def verify_statement(session: Session, data: bytes, volunteer: Volunteer, *,
+                     issuers: list[signing.Issuer], timestamp_roots: list = (),
+                     deployment_slugs: set[str] = frozenset()) -> Verification | None:
+    """``verify`` for a volunteer checking their own statement; None when the file is not a
+    statement about ``volunteer`` (and then nothing about it is looked up or told).
+
+    About them: on record as a statement of theirs; or, not on record, its embedded data
+    names them as its volunteer in one of their deployments (``deployment_slugs``).
+
+    :raises ValidationFailed: the file is empty or not a PDF at all
+    """
+    _refuse_non_pdf(data)
+    sha256 = hashlib.sha256(data).hexdigest()
+    report = session.scalar(select(Report).where(Report.sha256 == sha256,
+                                                 Report.status == ReportStatus.DONE)
+                            .order_by(Report.id).limit(1))
+    if report is not None:
+        mine = report.scope is ReportScope.VOLUNTEER and \
+            report.scope_value == str(volunteer.id)
+    else:
+        mine = _claims_to_be_about(data, volunteer, deployment_slugs)
+    if not mine:
+        return None
+    return verify(session, data, issuers=issuers, timestamp_roots=timestamp_roots)
+
+
+def _claims_to_be_about(data: bytes, volunteer: Volunteer, slugs: set[str]) -> bool:
+    try:
+        claimed = json.loads(pdfa.attachments(data).get(pdfa.JSON_NAME) or b"null")
+        scope = claimed.get("scope") or {}
+        slug = (claimed.get("deployment") or {}).get("slug")
+    except Exception:  # unreadable, not JSON, not a dict: it says nothing about anyone
+        return False
+    return (scope.get("kind") == "volunteer" and str(scope.get("value")) == str(volunteer.id)
+            and slug in slugs)
 
 
 def _check_signature(data: bytes, issuers: list[signing.Issuer], timestamp_roots: list,
