@@ -1,4 +1,5 @@
-"""``report disclosure SLUG -o FILE.pdf``, ``report verify FILE``, ``keys create-demo``."""
+"""``report disclosure SLUG -o FILE.pdf``, ``report verify FILE [--offline] [--cert PEM]``,
+``keys create-demo | rotate | retire CERT | list``."""
 from __future__ import annotations
 
 import sys
@@ -15,7 +16,8 @@ from ..services.reports import render, service, signing, verify as checks
 from .core import commits
 
 report_cli = AppGroup("report", help="Disclosure reports.")
-keys_cli = AppGroup("keys", help="The key that signs disclosure reports.")
+keys_cli = AppGroup("keys", help="The key that signs disclosure reports, and the "
+                    "keyring of retired certificates.")
 
 
 @report_cli.command("disclosure")
@@ -57,22 +59,57 @@ def report_disclosure(slug, output, prepared_by, state, payer, volunteer):
 
 @report_cli.command("verify")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-def report_verify(file):
-    """Exit 0 if FILE was issued here, its signature holds and its data is unchanged;
-    1 if it is not genuine; 2 if genuine but the data has changed (or could not be checked)."""
+@click.option("--offline", is_flag=True,
+              help="Check the file alone, without this server's database: signature, "
+                   "timestamp and embedded data.")
+@click.option("--cert", "certs", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="Trust this signing certificate (PEM) instead of this server's keyring "
+                   "(may be given more than once).")
+def report_verify(file, offline, certs):
+    """Check FILE: was it issued here, does its signature hold, is its embedded data as it
+    was made, has the data changed since?
+
+    \b
+    Exit 0: issued here, signature and embedded data hold, data unchanged.
+    Exit 1: not genuine (not issued here, altered, edited data, or an untrusted key).
+    Exit 2: genuine, but the data has changed since (or could not be checked).
+
+    \b
+    With --offline (the file alone; nothing is read from the database):
+    Exit 0: signed by a trusted key, intact, embedded data as made.
+    Exit 1: altered, edited data, or signed by a key that is not trusted.
+    Exit 2: nothing wrong found, but nothing proven: the file is not signed.
+    """
+    config, instance = current_app.config, current_app.instance_path
+    data = Path(file).read_bytes()
     try:
-        result = checks.verify(db.session, Path(file).read_bytes(),
-                               trusted=signing.trusted_certificates(current_app.config,
-                                                                    current_app.instance_path))
+        if certs:
+            issuers = [signing.Issuer(cert, current=False, path=Path(path), given=True)
+                       for path in certs for cert in signing.load_certificates(Path(path))]
+        else:
+            issuers = signing.issuers(config, instance)
+        roots = signing.timestamp_trust(config)
+        if offline:
+            result = checks.check_file(data, issuers=issuers, timestamp_roots=roots)
+        else:
+            result = checks.verify(db.session, data, issuers=issuers, timestamp_roots=roots)
     except Exception as exc:
-        db.session.rollback()
+        if not offline:
+            db.session.rollback()
         message = getattr(exc, "message", None)
         if message is None:
             raise
         raise click.ClickException(message) from exc
-    db.session.rollback()
+    if not offline:
+        db.session.rollback()
     for line in result.lines():
         click.echo(line)
+    if offline:
+        if result.altered:
+            sys.exit(1)
+        if not result.holds:
+            sys.exit(2)
+        return
     if not result.genuine:
         sys.exit(1)
     if result.data != "unchanged":
@@ -80,16 +117,61 @@ def report_verify(file):
 
 
 @keys_cli.command("create-demo")
-@click.option("--force", is_flag=True, help="Replace an existing demo key.")
+@click.option("--force", is_flag=True,
+              help="Replace an existing demo key (its certificate is kept in the keyring).")
 def keys_create_demo(force):
     """Make a self-signed signing key for the demo in the instance folder."""
     try:
         key = signing.create_demo_key(current_app.instance_path, force=force)
     except FileExistsError as exc:
         raise click.ClickException(f"A demo key exists already ({exc}); use --force to replace "
-                                   "it.") from None
+                                   "it, or 'keys rotate'.") from None
     click.echo(f"Reports will be signed by {key.subject}.")
     click.echo(f"Key: {key.key_path}\nCertificate: {key.cert_path}")
+
+
+@keys_cli.command("rotate")
+def keys_rotate():
+    """Replace the demo signing key: the old certificate stays in the keyring, so every
+    report it signed still verifies; the old private key is deleted."""
+    if current_app.config.get("REPORT_SIGNING_KEY"):
+        raise click.ClickException(
+            "The signing key is configured (REPORT_SIGNING_KEY), not a demo key: before you "
+            "replace it, keep its certificate with 'keys retire CERT.pem' (or put it in the "
+            "REPORT_SIGNING_KEYRING folder).")
+    try:
+        key, kept = signing.rotate_demo_key(current_app.instance_path)
+    except FileNotFoundError:
+        raise click.ClickException("There is no demo key to rotate; make one with "
+                                   "'keys create-demo'.") from None
+    click.echo(f"The old certificate is kept in the keyring: {kept}")
+    click.echo(f"Reports will be signed by {key.subject} (certificate SHA-256 "
+               f"{signing.issuers(current_app.config, current_app.instance_path)[0].fingerprint}).")
+
+
+@keys_cli.command("retire")
+@click.argument("cert", type=click.Path(exists=True, dir_okay=False))
+def keys_retire(cert):
+    """Keep CERT (a PEM certificate of a key that signed reports) in the keyring, so the
+    reports it signed still verify after the key is replaced."""
+    try:
+        kept = signing.retire(Path(cert), current_app.instance_path)
+    except ValueError as exc:
+        raise click.ClickException(f"{cert} is not a certificate ({exc}).") from None
+    click.echo(f"Kept in the keyring: {kept}")
+
+
+@keys_cli.command("list")
+def keys_list():
+    """The signing certificates verification trusts: the current one and the retired ones."""
+    found = signing.issuers(current_app.config, current_app.instance_path)
+    if not found:
+        click.echo("No signing key: reports are not signed. Make one with 'keys create-demo'.")
+        return
+    for issuer in found:
+        click.echo(f"{'current' if issuer.current else 'retired'}  {issuer.fingerprint}  "
+                   f"{issuer.not_before:%Y-%m-%d} to {issuer.not_after:%Y-%m-%d}  "
+                   f"{issuer.subject}  ({issuer.path})")
 
 
 GROUPS = [report_cli, keys_cli]

@@ -135,8 +135,9 @@ def verify(slug: str):
     if form.validate_on_submit():
         try:
             result = checks.verify(db.session, form.file.data.read(),
-                                   trusted=signing.trusted_certificates(
-                                       current_app.config, current_app.instance_path))
+                                   issuers=signing.issuers(current_app.config,
+                                                           current_app.instance_path),
+                                   timestamp_roots=signing.timestamp_trust(current_app.config))
         except DomainError as exc:
             db.session.rollback()
             if not form.apply_domain_error(exc):
