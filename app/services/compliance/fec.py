@@ -167,7 +167,7 @@ class _Builder:
             or self.fec["entity_types"].get(kind, "ORG")
 
     def pair(self, *, entity, payer, volunteer, volunteer_name, own, finding_id, rule_id,
-             cost_id, day, amount, aggregate, label, description):
+             cost_id, day, amount, aggregate, label, description, check=True):
         """(receipt, out, missing facts, where to fix them)."""
         missing: list[str] = []
         fix: tuple[str, int | None] = ("payer", payer.id)
@@ -234,7 +234,7 @@ class _Builder:
                        beneficiary_committee_name=org_name)
         receipt["transaction_type_identifier"] = receipt_type.identifier if receipt_type else ""
         out["transaction_type_identifier"] = out_type.identifier if out_type else ""
-        if not missing:
+        if check and not missing:
             # Whatever the facts, never write a row the FEC's rules would refuse.
             missing += fec_schema.problems(receipt, receipt_type, form=self.form,
                                            form_type=a_line)
@@ -280,7 +280,8 @@ def build(session: Session, deployment: Deployment, *, form: str | None = None) 
         receipt, out, missing, fix = builder.pair(
             entity=entity, payer=payer, volunteer=volunteer, volunteer_name=volunteer_name,
             own=own, finding_id=finding_id, rule_id=rule_id, cost_id=cost_id, day=day,
-            amount=amount, aggregate=aggregate, label=label, description=description)
+            amount=amount, aggregate=aggregate, label=label, description=description,
+            check=not on_deployment)
         missing = on_deployment + missing
         if missing:
             if on_deployment and len(missing) == len(on_deployment):
