@@ -161,7 +161,8 @@ def test_every_transaction_type_has_its_required_fields_in_the_fec_formats(world
                 assert row["form_type"] in F3X_FORM_TYPES[identifier]
             # and our own checker agrees
             kind = fec_schema.TYPES[identifier]
-            assert fec_schema.problems(row, kind, form=form, form_type=row["form_type"]) == []
+            assert fec_schema.problems(row, kind, form=form, form_type=row["form_type"],
+                                       employer_above=Decimal("200.00")) == []
 
 
 def test_the_receipt_and_its_schedule_b_row_refer_to_each_other(world):
@@ -349,6 +350,41 @@ def test_a_payers_address_and_committee_id_are_checked(app_ctx, kwargs, field):
     with pytest.raises(ValidationFailed) as caught:
         fec_facts.set_payer_fec_facts(db.session, made, actor=None, **kwargs)
     assert caught.value.field == field
+
+
+def test_the_checker_refuses_what_the_schemas_refuse():
+    good = {"form_type": "SA11AI", "filer_committee_id_number": "C00000001",
+            "transaction_type_identifier": "IN_KIND_RECEIPT", "transaction_id": "TLA1-R4",
+            "entity_type": "IND", "contributor_last_name": "Smith",
+            "contributor_first_name": "Jo", "contributor_street_1": "1 Main St",
+            "contributor_city": "Durham", "contributor_state": "NC", "contributor_zip": "27701",
+            "election_code": "G2024", "contribution_date": "2024-10-01",
+            "contribution_amount": "250.00", "contribution_aggregate": "250.00",
+            "aggregation_group": "GENERAL", "contribution_purpose_descrip": "In-Kind: meals",
+            "contributor_employer": "X", "contributor_occupation": "Y"}
+    kind = fec_schema.IN_KIND_RECEIPT
+
+    def check(**change):
+        return fec_schema.problems({**good, **change}, kind, form="F3X", form_type="SA11AI",
+                                   employer_above=Decimal("200.00"))
+    assert check() == []
+    for change, words in (({"contributor_state": "ZZ"}, "state code"),
+                          ({"contributor_zip": "2770"}, "ZIP"),
+                          ({"filer_committee_id_number": "C123"}, "format"),
+                          ({"contribution_amount": "$250"}, "number"),
+                          ({"contribution_amount": "1,250.00"}, "number"),
+                          ({"contribution_date": "10/01/2024"}, "format"),
+                          ({"contribution_purpose_descrip": "Meals"}, "format"),
+                          ({"contributor_city": "Zürich"}, "ASCII"),
+                          ({"contributor_last_name": "x" * 31}, "longer than 30"),
+                          ({"transaction_id": "tla1"}, "upper case"),
+                          ({"aggregation_group": "OTHER"}, "GENERAL"),
+                          ({"entity_type": "ORG"}, "IND"),
+                          ({"contributor_first_name": ""}, "required"),
+                          ({"contributor_employer": ""}, "above a $200.00 aggregate"),
+                          ({"form_type": "SA17A"}, "SA11AI")):
+        found = " ".join(check(**change))
+        assert words in found, (change, found)
 
 
 def test_text_is_folded_to_printable_ascii_and_names_split_on_the_last_word():

@@ -11,7 +11,7 @@ Form 3, 3P and 3X and come from the rule set, like every threshold.
 - A contributor's aggregate runs per election, in date order, across every deployment for the
   same election (``sync.election_key``; payers are matched by name, as the engine matches
   hosts). A person is itemised once their aggregate passes the rule set's itemisation
-  threshold ($200.00 is not itemised, $200.01 is); a committee always is (11 CFR
+  threshold (an aggregate at the threshold is not itemised, a cent more is); a committee always is (11 CFR
   104.3(a)(4)(ii)). Receipts not itemised are not written; the export counts them and their
   total, for the unitemised line.
 - A row missing a fact the schemas require (an address, a committee's FEC id, the filer's
@@ -237,7 +237,9 @@ class _Builder:
         if check and not missing:
             # Whatever the facts, never write a row the FEC's rules would refuse.
             missing += fec_schema.problems(receipt, receipt_type, form=self.form,
-                                           form_type=a_line)
+                                           form_type=a_line,
+                                           employer_above=self.rs.threshold("itemisation",
+                                                                            day).amount)
             missing += fec_schema.problems(out, out_type, form=self.form, form_type=b_line)
             # Each row carries its own schedule's column set, blank where a fact is optional.
             receipt = {name: receipt.get(name) or "" for name in receipt_type.columns}

@@ -37,8 +37,6 @@ IN_KIND_PURPOSE = re.compile(r"^In-Kind: [ -~]{1,91}$")
 AMOUNT = re.compile(r"^-?[0-9]+(?:\.[0-9]{1,2})?$")
 #: contribution_amount and the aggregates: "minimum": -99999999.99, "maximum": 999999999.99.
 AMOUNT_MIN, AMOUNT_MAX = Decimal("-99999999.99"), Decimal("999999999.99")
-#: IN_KIND_RECEIPT's allOf: employer and occupation are required above this aggregate.
-EMPLOYER_REQUIRED_ABOVE = Decimal("200.00")
 
 
 @dataclass(frozen=True)
@@ -218,10 +216,13 @@ def _field_problem(rule: Rule, value: str) -> str | None:
     return None
 
 
-def problems(row: dict, kind: TransactionType, *, form: str, form_type: str) -> list[str]:
+def problems(row: dict, kind: TransactionType, *, form: str, form_type: str,
+             employer_above: Decimal | None = None) -> list[str]:
     """What is wrong with ``row`` as a ``kind`` transaction on ``form``; [] when it is valid.
 
     ``form_type`` is the line code the row must carry (the rule set's, for ``form``).
+    ``employer_above``: IN_KIND_RECEIPT's ``allOf`` requires employer and occupation above
+    this aggregate (the schema's is the itemisation threshold; give the rule set's).
     """
     found = []
     for rule in kind.rules:
@@ -248,10 +249,10 @@ def problems(row: dict, kind: TransactionType, *, form: str, form_type: str) -> 
             and row.get("back_reference_sched_name") not in kind.back_reference_sched_names):
         found.append("back_reference_sched_name must be one of "
                      + ", ".join(kind.back_reference_sched_names))
-    if kind.identifier == "IN_KIND_RECEIPT" and not _amount_problem(
-            str(row.get("contribution_aggregate") or "x")):
-        if Decimal(row["contribution_aggregate"]) > EMPLOYER_REQUIRED_ABOVE:
+    if (kind.identifier == "IN_KIND_RECEIPT" and employer_above is not None
+            and not _amount_problem(str(row.get("contribution_aggregate") or "x"))):
+        if Decimal(row["contribution_aggregate"]) > employer_above:
             for name in ("contributor_employer", "contributor_occupation"):
                 if not row.get(name):
-                    found.append(f"{name} is required above a $200 aggregate")
+                    found.append(f"{name} is required above a ${employer_above} aggregate")
     return found
