@@ -116,6 +116,51 @@ def report_verify(file, offline, certs):
         sys.exit(2)
 
 
+@report_cli.command("fec")
+@click.argument("slug")
+@click.option("--form", "form", metavar="F3|F3P|F3X",
+              help="The FEC form the committee files: F3 (House and Senate), F3P "
+                   "(presidential), F3X (PACs and parties). Default: the rule set's (F3P).")
+@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False),
+              help="Where to write the CSV.")
+def report_fec(slug, form, output):
+    """Write SLUG's reportable in-kind contributions as FEC Schedule A/B rows (CSV).
+
+    Each itemised receipt (IN_KIND_RECEIPT, PAC_IN_KIND_RECEIPT, PARTY_IN_KIND_RECEIPT) is
+    followed by its Schedule B in-kind out; they refer to each other. Rows missing a fact the
+    FEC requires (an address, a committee id, the filer's committee id, a name that splits)
+    are not written but listed. Exit 0 when every row was written, 2 when some are
+    incomplete (the complete ones are still written), 1 on an error.
+    """
+    # Imported here: this function is all the FEC export adds to this module.
+    from ..services.compliance import fec
+    from ..services.errors import DomainError
+
+    try:
+        deployment = deployments.get_deployment(db.session, slug)
+        export = fec.build(db.session, deployment, form=form)
+    except DomainError as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message) from exc
+    db.session.commit()  # findings brought up to date on the way
+    Path(output).write_text(fec.to_csv(export), encoding="ascii", newline="")
+    click.echo(f"Wrote {output}: {export.label}, {export.receipts} receipt(s) with their "
+               f"Schedule B rows ({len(export.rows)} rows).")
+    if export.unitemised_count:
+        click.echo(f"Not itemised (aggregate $200.00 or less): {export.unitemised_count} "
+                   f"receipt(s), ${export.unitemised_total:,.2f} for the unitemised line.")
+    for over in export.over_limit:
+        click.echo(f"Over the limit: {over.contributor} has given ${over.aggregate:,.2f}, "
+                   f"above ${over.limit:,.2f} ({over.transaction_id}); refund the excess.")
+    if export.incomplete:
+        click.echo(f"Incomplete, not written: {len(export.incomplete)} receipt(s).", err=True)
+        for item in export.incomplete:
+            click.echo(f"  line #{item.cost_id} {item.day} ${item.amount:,.2f} from "
+                       f"{item.contributor} (for {item.volunteer}): missing "
+                       f"{'; '.join(item.missing)}.", err=True)
+        sys.exit(2)
+
+
 @keys_cli.command("create-demo")
 @click.option("--force", is_flag=True,
               help="Replace an existing demo key (its certificate is kept in the keyring).")

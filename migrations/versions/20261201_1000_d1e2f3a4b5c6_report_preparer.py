@@ -5,15 +5,15 @@ The signed-in person who asked for it, or the name given to ``report disclosure
 say "command line" or the requester's email, as they were issued); a stored report is served
 again only to the same preparer, so these are made anew when next asked for.
 
-Revision ID: c9d0e1f2a3b4
-Revises: b8c9d0e1f2a3
-Create Date: 2026-11-30
+Revision ID: d1e2f3a4b5c6
+Revises: c9d0e1f2a3b4
+Create Date: 2026-12-01
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = "c9d0e1f2a3b4"
-down_revision = "b8c9d0e1f2a3"
+revision = "d1e2f3a4b5c6"
+down_revision = "c9d0e1f2a3b4"
 branch_labels = None
 depends_on = None
 
