@@ -24,7 +24,8 @@ def made(request, app, runner, data, tmp_path):
     if request.param == "signed":
         assert runner.invoke(args=["keys", "create-demo"]).exit_code == 0
     out = tmp_path / "report.pdf"
-    result = runner.invoke(args=["report", "disclosure", data["slug"], "-o", str(out)])
+    result = runner.invoke(args=["report", "disclosure", data["slug"], "-o", str(out),
+                                 "--prepared-by", "Ada Auditor"])
     assert result.exit_code == 0, result.output
     return request.param, out
 
@@ -48,7 +49,7 @@ def test_an_intact_report_says_its_embedded_data_is_intact(runner, made):
     assert result.exit_code == 0, result.output
     assert ("Embedded data: intact — the embedded disclosure.json gives the fingerprint it "
             "states") in _flat(result.output)
-    assert "the ledger CSV agrees with it" in result.output
+    assert "the CSV files agree with it" in _flat(result.output)
 
 
 def test_an_edited_amount_is_caught_though_the_stated_fingerprint_still_matches(
@@ -83,6 +84,21 @@ def test_an_edited_ledger_csv_disagrees_with_the_json(runner, made, tmp_path):
     result = runner.invoke(args=["report", "verify", str(edited)])
     assert result.exit_code == 1
     assert ("Embedded data: edited — the embedded disclosure-ledger.csv does not agree with "
+            "the embedded disclosure.json") in _flat(result.output)
+
+
+def test_an_edited_parts_csv_disagrees_with_the_json(runner, made, tmp_path):
+    """A finding's part moved between codes in disclosure-parts.csv is caught too."""
+    _, out = made
+    pdf = out.read_bytes()
+    parts = pdfa.attachments(pdf)[pdfa.PARTS_NAME]
+    edited_parts = parts.replace(b",VOL_OK,", b",CAMPAIGN_EXP,", 1)
+    assert edited_parts != parts
+    edited = tmp_path / "edited.pdf"
+    edited.write_bytes(_replace_attachment(pdf, pdfa.PARTS_NAME, edited_parts))
+    result = runner.invoke(args=["report", "verify", str(edited)])
+    assert result.exit_code == 1
+    assert ("Embedded data: edited — the embedded disclosure-parts.csv does not agree with "
             "the embedded disclosure.json") in _flat(result.output)
 
 

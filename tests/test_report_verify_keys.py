@@ -25,7 +25,8 @@ def _fingerprint(pem: Path) -> str:
 
 
 def _report(runner, slug, out: Path) -> bytes:
-    made = runner.invoke(args=["report", "disclosure", slug, "-o", str(out)])
+    made = runner.invoke(args=["report", "disclosure", slug, "-o", str(out),
+                               "--prepared-by", "Ada"])
     assert made.exit_code == 0, made.output
     return out.read_bytes()
 
@@ -136,3 +137,17 @@ def test_the_signature_names_the_signing_certificate(app, runner, data, demo_key
     [embedded] = PdfFileReader(io.BytesIO(pdf)).embedded_signatures
     assert signing.fingerprint_of(embedded.signer_cert) == _fingerprint(
         demo_key / signing.DEMO_CERT)
+
+
+def test_after_a_rotation_a_stored_report_is_signed_anew_not_served(app, runner, data,
+                                                                    demo_key, tmp_path):
+    """Same data, same preparer: the stored file is served — until the key rotates (the
+    demo key keeps its subject, so the row must name the certificate, not just the subject)."""
+    first = _report(runner, data["slug"], tmp_path / "first.pdf")
+    again = _report(runner, data["slug"], tmp_path / "again.pdf")
+    assert again == first
+    assert runner.invoke(args=["keys", "rotate"]).exit_code == 0
+    after = _report(runner, data["slug"], tmp_path / "after.pdf")
+    assert after != first
+    signer = PdfFileReader(io.BytesIO(after), strict=False).embedded_signatures[0].signer_cert
+    assert signing.fingerprint_of(signer) == _fingerprint(demo_key / signing.DEMO_CERT)

@@ -18,7 +18,8 @@ from .conftest import _config
 def report(app, runner, data, tmp_path):
     assert runner.invoke(args=["keys", "create-demo"]).exit_code == 0
     out = tmp_path / "report.pdf"
-    made = runner.invoke(args=["report", "disclosure", data["slug"], "-o", str(out)])
+    made = runner.invoke(args=["report", "disclosure", data["slug"], "-o", str(out),
+                                 "--prepared-by", "Ada Auditor"])
     assert made.exit_code == 0, made.output
     return out
 

@@ -89,7 +89,7 @@ def test_signed_report_metadata_agrees_with_its_xmp(which, request):
         assert str(doc.docinfo["/Producer"]) == doc.open_metadata()["pdf:Producer"]
         assert str(doc.docinfo["/TripLedgerFingerprint"])  # our own keys survive
         assert doc.Root.OutputIntents[0].S == pikepdf.Name("/GTS_PDFA1")
-        assert len(doc.Root.AF) == 2
+        assert len(doc.Root.AF) == 3  # ledger, parts, disclosure
 
 
 @pytest.mark.parametrize("which", ["whole", pytest.param("merged", marks=pytest.mark.slow)])

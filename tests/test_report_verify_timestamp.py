@@ -96,7 +96,8 @@ def signed(app, runner):
 
 
 def _make(runner, slug, out: Path):
-    made = runner.invoke(args=["report", "disclosure", slug, "-o", str(out)])
+    made = runner.invoke(args=["report", "disclosure", slug, "-o", str(out),
+                               "--prepared-by", "Ada"])
     assert made.exit_code == 0, made.output
     return out
 
@@ -139,7 +140,7 @@ def test_a_service_that_does_not_answer_stops_the_report_with_a_plain_message(
         app, runner, data, signed, tmp_path):
     app.config.update(REPORT_TIMESTAMP_URL="http://127.0.0.1:9/", REPORT_TIMESTAMP_TIMEOUT=2)
     result = runner.invoke(args=["report", "disclosure", data["slug"], "-o",
-                                 str(tmp_path / "r.pdf")])
+                                 str(tmp_path / "r.pdf"), "--prepared-by", "Ada"])
     assert result.exit_code == 1
     assert "The timestamping service at http://127.0.0.1:9/ did not answer" in result.output
     assert not (tmp_path / "r.pdf").exists()

@@ -106,7 +106,7 @@ def test_a_volunteers_statement_speaks_to_them_about_the_payers(app_ctx):
         assert f"{item['payer_name']} (" in front, item["payer_name"]
     assert "counts as paid work, not volunteer time" in front  # Vera's role is paid (R2c)
     # They can check it themselves.
-    assert "open My statements and upload it under \"Check a statement\"" in front
+    assert "open My statements and choose \"Check a statement\"" in front
 
 
 def test_a_report_from_the_browser_names_the_signed_in_preparer(app, client, create_user):

@@ -113,7 +113,7 @@ def find_stored(session: Session, deployment: Deployment, scope: Scope,
     """A finished report of the same data and preparer whose file is intact and signed as it
     would be now, with its file."""
     key = signing_key()
-    wanted_signer = key.subject if key else None
+    wanted_signer = key.label[:300] if key else None
     candidates = session.scalars(_same_data(deployment, scope, fingerprint)
                                  .where(Report.status == ReportStatus.DONE,
                                         Report.prepared_by == prepared_by)
@@ -285,7 +285,7 @@ def issue(session: Session, deployment: Deployment, scope: Scope, *, actor: User
     report.file_path = str(path.relative_to(current_app.instance_path))
     report.page_count = pages
     report.byte_size = len(pdf)
-    report.signer = key.subject[:300] if key else None
+    report.signer = key.label[:300] if key else None
     report.renderer = render.renderer()
     report.error = None
     report.finished_at = utcnow()
@@ -313,7 +313,7 @@ def produce(session: Session, deployment: Deployment, scope: Scope, disclosure: 
     made_at = utcnow()
     if scope.volunteer_email:
         hint = ("You can check this file yourself: sign in to TripLedger, open My statements "
-                "and upload it under \"Check a statement\".")
+                "and choose \"Check a statement\".")
     else:
         hint = (f"To check it, upload it on the Reports page of {deployment.slug}, or run "
                 "'flask --app wsgi report verify FILE'.")

@@ -54,6 +54,16 @@ class SigningKey:
         from pyhanko.keys import load_cert_from_pemder
         return load_cert_from_pemder(str(self.cert_path)).subject.human_friendly
 
+    @property
+    def label(self) -> str:
+        """Subject and certificate fingerprint: what a report row records as its signer, so a
+        report signed by a key since rotated (same subject, another certificate) is not
+        served as if this key had signed it."""
+        from pyhanko.keys import load_cert_from_pemder
+        certificate = load_cert_from_pemder(str(self.cert_path))
+        fingerprint = fingerprint_of(certificate)[:16]
+        return f"{certificate.subject.human_friendly} · certificate {fingerprint}"
+
 
 @dataclass(frozen=True)
 class Issuer:

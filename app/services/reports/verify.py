@@ -361,15 +361,18 @@ def _check_embedded(data: bytes, result: Verification) -> dict | None:
                                   f"give {recomputed[:16]}…).")
         return claimed
     ledger = files.get(pdfa.LEDGER_NAME)
-    if ledger is not None and ledger != pdfa.ledger_csv(claimed):
-        result.embedded = "edited"
-        result.embedded_detail = (f"the embedded {pdfa.LEDGER_NAME} does not agree with the "
-                                  f"embedded {pdfa.JSON_NAME}: one of them was edited.")
-        return claimed
+    # Each CSV is made from the JSON; reports made before the parts CSV existed have none.
+    for name, made in ((pdfa.LEDGER_NAME, pdfa.ledger_csv), (pdfa.PARTS_NAME, pdfa.parts_csv)):
+        csv_bytes = files.get(name)
+        if csv_bytes is not None and csv_bytes != made(claimed):
+            result.embedded = "edited"
+            result.embedded_detail = (f"the embedded {name} does not agree with the embedded "
+                                      f"{pdfa.JSON_NAME}: one of them was edited.")
+            return claimed
     result.embedded = "intact"
     result.embedded_detail = (f"the embedded {pdfa.JSON_NAME} gives the fingerprint it states "
                               f"({stated[:16]}…)"
-                              + (" and the ledger CSV agrees with it." if ledger is not None
+                              + (" and the CSV files agree with it." if ledger is not None
                                  else f"; there is no {pdfa.LEDGER_NAME}."))
     return claimed
 
