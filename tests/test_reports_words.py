@@ -132,3 +132,23 @@ def test_a_stored_report_is_served_again_only_to_the_same_preparer(app_ctx):
     assert other.report.prepared_by == "Ben Bookkeeper"
     assert "Prepared by Ben Bookkeeper" in " ".join(pdf_text(other.pdf, first=1,
                                                              last=1).split())
+
+
+def test_the_reports_page_makes_the_no_state_report(app, client, create_user):
+    from app.models import Report, ReportScope
+
+    from .conftest import csrf_token
+    create_user(role=Role.ORGANISER, email="org@example.org", full_name="Olu Organiser")
+    assert log_in(client, "org@example.org").status_code == 302
+    page = f"/deployments/{demo.SLUG}/reports/"
+    assert "Volunteers without a sign-up (no state)" in client.get(page).get_data(as_text=True)
+    response = client.post(page, data={"csrf_token": csrf_token(client, page),
+                                       "scope": "no_state", "value": ""})
+    assert response.status_code == 302
+    with app.app_context():
+        report = db.session.scalars(db.select(Report)).one()
+        assert (report.scope, report.scope_value) == (ReportScope.STATE, "none")
+        assert report.prepared_by == "Olu Organiser <org@example.org>"
+    pdf = client.get(f"/deployments/{demo.SLUG}/reports/{report.id}.pdf")
+    assert pdf.status_code == 200
+    assert "No state (volunteers without a sign-up)" in pdf_text(pdf.data, first=1, last=1)
