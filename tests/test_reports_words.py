@@ -152,3 +152,16 @@ def test_the_reports_page_makes_the_no_state_report(app, client, create_user):
     pdf = client.get(f"/deployments/{demo.SLUG}/reports/{report.id}.pdf")
     assert pdf.status_code == 200
     assert "No state (volunteers without a sign-up)" in pdf_text(pdf.data, first=1, last=1)
+
+
+def test_statement_sentences_keep_their_capitals():
+    from app.services.reports import statement_text
+    item = {"incurred_on": "2024-10-01", "payer_kind": "SELF", "category": "TRAVEL",
+            "amount_usd": "1188.86", "currency": "USD", "amount": "1188.86",
+            "findings": [{"code": "PROHIBITED_FOREIGN_INKIND", "amount_usd": "188.86"},
+                         {"code": "VOL_OK", "amount_usd": "1000.00"}]}
+    text = statement_text.line_paragraph(item)
+    assert "On 1 October 2024, you paid $1,188.86 yourself for travel." in text
+    assert "For $188.86 of it: US law does not let foreign nationals" in text
+    assert "For $1,000.00 of it: this is not a contribution" in text
+    assert "uS" not in text

@@ -51,6 +51,13 @@ _ROLE_MEANING = {
 }
 
 
+def _lower_first(text: str) -> str:
+    """"The law …" → "the law …", but "US law …" stays as it is."""
+    if text[1:2].isupper():
+        return text
+    return text[:1].lower() + text[1:]
+
+
 def _day(text) -> str:
     try:
         return date.fromisoformat(str(text)).strftime("%-d %B %Y")
@@ -89,7 +96,7 @@ def line_paragraph(item: dict) -> str:
         meaning = meaning[0].upper() + meaning[1:]
         part = finding.get("amount_usd")
         if part is not None and part != item.get("amount_usd"):
-            meaning = f"For {format_usd(part)} of it: {meaning[0].lower()}{meaning[1:]}"
+            meaning = f"For {format_usd(part)} of it: {_lower_first(meaning)}"
         if meaning not in meanings:
             meanings.append(meaning)
     return " ".join([text, *meanings])
