@@ -11,10 +11,14 @@ the part's number (two parts can both have an object 57).
 ``tidy`` runs in the render worker, once per part, so its cost is spread over the workers: a
 ``<pre>`` of the listing is tagged by WeasyPrint as a NonStruct holding one Span per line
 (130,000 Spans in a 50,000-line report); it becomes one P whose kids are the lines' marked
-content ids, which says the same thing to a reader with about a tenth of the objects.
+content ids, which says the same thing to a reader with about a tenth of the objects. And
+WeasyPrint marks the running headers and footers (page margin boxes) as Spans that it keeps
+out of the tree, though the parent tree still names them: ``tidy`` turns them into artifacts,
+as the stamped "Page n of m" is (furniture.py).
 """
 from __future__ import annotations
 
+import re
 from io import BytesIO
 
 import pikepdf
@@ -53,11 +57,13 @@ def tidy(pdf_bytes: bytes, prefix: str = "") -> bytes:
         by_page = {page.objgen: n for n, page in enumerate(pdf.pages)}
         parents = _parent_tree(root)
         ids = {}
+        reached = set()
         stack = _kids(root)
         while stack:
             element = stack.pop()
             if not _is_element(element):
                 continue
+            reached.add(element.objgen)
             if "/ID" in element:
                 element.ID = pikepdf.String(prefix + str(element.ID))
                 ids[str(element.ID)] = element
@@ -70,6 +76,8 @@ def tidy(pdf_bytes: bytes, prefix: str = "") -> bytes:
                                                                    by_page, pdf):
                 continue
             stack.extend(kids)
+        for page in pdf.pages:
+            _margins_as_artifacts(page, parents, reached)
         if ids:
             # Element ids must be in the tree's /IDTree (WeasyPrint gives the ids only).
             tree = pikepdf.NameTree.new(pdf)
@@ -105,6 +113,37 @@ def _collapse(element, kids, parents, by_page, pdf) -> bool:
     element.S = _Name.P
     element.K = pikepdf.Array(mcids)
     return True
+
+
+_MARKED = re.compile(rb"/(\w+)\s*<<\s*/MCID\s+(\d+)\s*>>\s*BDC")
+
+
+def _margins_as_artifacts(page, parents, reached) -> None:
+    """Marked content whose parent-tree element is not in the tree → a pagination artifact."""
+    key = page.obj.get("/StructParents")
+    row = parents.get(int(key)) if key is not None else None
+    if not isinstance(row, pikepdf.Array):
+        return
+    stray = {n for n, element in enumerate(row)
+             if element is not None and element.objgen not in reached}
+    if not stray:
+        return
+    contents = page.obj.Contents
+    for stream in contents if isinstance(contents, pikepdf.Array) else [contents]:
+        data = stream.read_bytes()
+        # Untyped, as WeasyPrint marks its own artifacts: the one pagination artifact of a
+        # page is its stamped number.
+        changed = _MARKED.sub(lambda m: b"/Artifact BMC" if int(m.group(2)) in stray
+                              else m.group(0), data)
+        if changed != data:
+            stream.write(changed)
+    # They are the last ids of the page (the margins are drawn last): drop them; any other
+    # becomes null, which keeps the other ids' places in the row.
+    while len(row) and len(row) - 1 in stray:
+        stray.discard(len(row) - 1)
+        del row[len(row) - 1]
+    for n in stray:
+        row[n] = None
 
 
 def merge(pdfs: list[bytes]) -> bytes:
