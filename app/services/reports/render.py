@@ -210,8 +210,10 @@ class _Part:
     tag_prefix: str = ""
 
 
-#: Every part of the report is tagged (accessibility, and PDF/A-3a-style structure).
-_TAGGED = {"pdf_variant": PDF_VARIANT, "pdf_tags": True}
+#: Every part of the report is tagged (accessibility). Only the first part's catalogue is
+#: kept, so only it needs the PDF/A identification, output intent and metadata.
+_TAGGED = {"pdf_tags": True}
+_FIRST = {"pdf_variant": PDF_VARIANT, "pdf_tags": True}
 
 
 def render_pdf(ctx: dict, *, workers: int = 2, time_limit: int = 300, nice: int = 0,
@@ -225,7 +227,7 @@ def render_pdf(ctx: dict, *, workers: int = 2, time_limit: int = 300, nice: int 
     sheets = [sheet for section in ctx["sections"] for sheet in section["sheets"]]
     whole = len(sheets) <= WHOLE_MAX_SHEETS
     if whole:
-        parts = [_Part("whole", render_html(ctx), _TAGGED)]
+        parts = [_Part("whole", render_html(ctx), _FIRST)]
     else:
         # As many runs as keep every worker busy to the end (a multiple of the workers),
         # none longer than PART_SHEETS (a worker's memory) or shorter than MIN_PART_SHEETS.
@@ -234,7 +236,7 @@ def render_pdf(ctx: dict, *, workers: int = 2, time_limit: int = 300, nice: int 
         size = max(MIN_PART_SHEETS, -(-len(sheets) // runs))
         # Each part is tagged (a merged report is as accessible as a whole one); the
         # merge joins their structure trees (tagging.merge).
-        parts = [_Part("front", render_html(ctx, parts=("front",), sheets=[]), _TAGGED)]
+        parts = [_Part("front", render_html(ctx, parts=("front",), sheets=[]), _FIRST)]
         parts += [_Part(f"sheets-{n}", render_html(ctx, parts=(), sheets=sheets[i:i + size]),
                         _TAGGED, f"s{n}-") for n, i in enumerate(range(0, len(sheets), size))]
         parts.append(_Part("method", render_html(ctx, parts=("method",), sheets=[]), _TAGGED,
