@@ -227,3 +227,24 @@ def test_a_part_without_tags_is_refused_not_merged_silently():
         assert [int(p.obj.StructParents) for p in doc.pages] == [0, 1]
         [document] = _kids(doc.Root.StructTreeRoot)
         assert [str(e.S) for e in _kids(document)] == ["/P", "/P"]
+
+
+def test_links_keep_their_own_parent_tree_keys_once_merged():
+    """Each part numbers its annotations from its page count; merged, every key is unique
+    and still leads to the Link element that holds the annotation."""
+    from app.services.reports import tagging
+    html = '<html lang=en><p id=a>One <a href="#a">back</a></p>'
+    part, _, _ = render.render_part(html, {"pdf_tags": True})
+    merged = tagging.merge([part, part, part])
+    with pikepdf.open(io.BytesIO(merged)) as doc:
+        tree = dict(pikepdf.NumberTree(doc.Root.StructTreeRoot.ParentTree).items())
+        keys = []
+        for page in doc.pages:
+            keys.append(int(page.obj.StructParents))
+            [annotation] = [a for a in page.obj.Annots if a.Subtype == pikepdf.Name.Link]
+            keys.append(int(annotation.StructParent))
+            link = tree[int(annotation.StructParent)]
+            assert link.S == pikepdf.Name.Link and link.Pg.objgen == page.objgen
+            assert any(isinstance(k, pikepdf.Dictionary) and k.get("/Obj") is not None
+                       and k.Obj.objgen == annotation.objgen for k in _kids(link))
+        assert sorted(keys) == list(range(6)) == sorted(tree)

@@ -5,13 +5,15 @@ element, a ``/ParentTree`` number tree keyed from 0 (each page's ``/StructParent
 annotations' ``/StructParent``) and table header ids made from its own object numbers. Pages
 appended with pikepdf bring none of that along, so a merged file would be untagged. ``merge``
 appends the pages and grafts every part's structure under the first part's Document element,
-in page order, with the parent-tree keys renumbered so they stay unique, and ids prefixed with
-the part's number (two parts can both have an object 57).
+in page order, with the parent-tree keys renumbered so they stay unique, and the parts' id
+trees joined.
 
-``tidy`` runs in the render worker, once per part, so its cost is spread over the workers: a
+``tidy`` runs in the render worker, once per part, so its cost is spread over the workers. It
+prefixes the part's element ids (two parts can both have an object 57, hence an id "57-0-0")
+and lists them in an ``/IDTree``, which the standard asks for and WeasyPrint leaves out. A
 ``<pre>`` of the listing is tagged by WeasyPrint as a NonStruct holding one Span per line
 (130,000 Spans in a 50,000-line report); it becomes one P whose kids are the lines' marked
-content ids, which says the same thing to a reader with about a tenth of the objects. And
+content ids: the same reading order, with one object per block instead of one per line. And
 WeasyPrint marks the running headers and footers (page margin boxes) as Spans that it keeps
 out of the tree, though the parent tree still names them: ``tidy`` turns them into artifacts,
 as the stamped "Page n of m" is (furniture.py).
@@ -166,7 +168,8 @@ def merge(pdfs: list[bytes]) -> bytes:
         ids = dict(pikepdf.NameTree(root.IDTree).items()) if "/IDTree" in root else {}
         for number, other in enumerate(sources[1:], start=2):
             start = len(base.pages)
-            base.pages.extend(other.pages)
+            # Not pages.extend: this also carries the named destinations their links use.
+            base.add_pages_from(other, outlines="ignore")
             theirs = other.Root.get("/StructTreeRoot")
             if theirs is None:
                 raise ValueError(f"part {number} of the report has no structure tree")
@@ -219,10 +222,13 @@ def _document(root, number: int):
 def _renumber(pdf, pages, parents: dict[int, pikepdf.Object], rows: list) -> None:
     """Give each page, then each of its annotations, the next parent-tree key."""
     for page in pages:
-        if "/StructParents" in page.obj:
-            rows.append(parents[int(page.obj.StructParents)])
-            page.obj.StructParents = len(rows) - 1
-        for annotation in page.obj.get("/Annots", []):
-            if "/StructParent" in annotation:
-                rows.append(parents[int(annotation.StructParent)])
-                annotation.StructParent = len(rows) - 1
+        owners = [(page.obj, "/StructParents")] + [
+            (annotation, "/StructParent") for annotation in page.obj.get("/Annots", [])]
+        for owner, key in owners:
+            if key not in owner:
+                continue
+            value = parents.get(int(owner[key]))
+            if value is None:
+                raise ValueError(f"{key} {int(owner[key])} is not in the part's parent tree")
+            rows.append(value)
+            owner[key] = len(rows) - 1
