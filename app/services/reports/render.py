@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+import pikepdf
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 from pebble import ProcessExpired, ProcessPool
@@ -43,8 +44,9 @@ PART_SHEETS = 64
 MIN_PART_SHEETS = 4
 PDF_VARIANT = "pdf/a-3b"
 #: Bump when the report's layout or content changes: stored reports of the same data made
-#: by another layout are then made again rather than served.
-LAYOUT_VERSION = 1
+#: by another layout are then made again rather than served. 2: tagged at every size, charts
+#: with alternative text.
+LAYOUT_VERSION = 2
 
 
 def renderer() -> str:
@@ -221,7 +223,7 @@ def render_pdf(ctx: dict, *, workers: int = 2, time_limit: int = 300, nice: int 
     """Render the report; PDF/A-3b identification and metadata come from the first part.
 
     :raises RenderTimeout: a part ran over ``time_limit`` seconds
-    :raises RenderFailed: WeasyPrint or a worker failed
+    :raises RenderFailed: WeasyPrint or a worker failed, or the parts could not be joined
     """
     progress = progress or (lambda fraction, stage: None)
     sheets = [sheet for section in ctx["sections"] for sheet in section["sheets"]]
@@ -260,7 +262,10 @@ def render_pdf(ctx: dict, *, workers: int = 2, time_limit: int = 300, nice: int 
     counts = [pages for _, pages, _ in results]
     # A whole report goes through the merge too (of one part): the same checks, the same
     # catalogue entries and id tree, whatever the size.
-    merged = tagging.merge([pdf for pdf, _, _ in results])
+    try:
+        merged = tagging.merge([pdf for pdf, _, _ in results])
+    except (ValueError, pikepdf.PdfError) as exc:
+        raise RenderFailed(f"the rendered parts could not be joined ({exc})") from exc
     seconds["merge"] = time.perf_counter() - clock
     clock = time.perf_counter()
     pdf = furniture.stamp(merged, template)
