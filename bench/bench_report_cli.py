@@ -73,6 +73,15 @@ def _fill(env: dict, volunteers: int, lines: int) -> None:
         db.session.commit()
 
 
+def _piped(env: dict, out: Path, preparer: str) -> float:
+    """The same command read through a pipe: done when every process holding it has exited."""
+    started = time.perf_counter()
+    subprocess.run([FLASK, "--app", "wsgi", "report", "disclosure", SLUG, "-o", str(out),
+                    "--prepared-by", preparer], cwd=ROOT, env=env, capture_output=True,
+                   check=True)
+    return time.perf_counter() - started
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
@@ -85,22 +94,33 @@ def main() -> None:
         subprocess.run([FLASK, "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env,
                        check=True, capture_output=True)
         _fill(env, 100, 500)
-        times = []
+        times, drained = [], []
         for run in range(args.runs):
             out = folder / f"report-{run}.pdf"
+            log = folder / f"run-{run}.log"
             started = time.perf_counter()
-            done = subprocess.run([FLASK, "--app", "wsgi", "report", "disclosure", SLUG, "-o",
-                                   str(out), "--prepared-by", f"Bench run {run}"],
-                                  cwd=ROOT, env=env, capture_output=True, text=True)
+            # Output to a file, not a pipe: the command is done when its process exits (the
+            # shell's prompt returns). The render workers' forkserver inherits the output and
+            # finishes exiting after it; a reader of a pipe would wait for that too (measured
+            # apart, below).
+            with open(log, "w") as sink:
+                proc = subprocess.Popen([FLASK, "--app", "wsgi", "report", "disclosure", SLUG,
+                                         "-o", str(out), "--prepared-by", f"Bench run {run}"],
+                                        cwd=ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT)
+                code = proc.wait()
             times.append(time.perf_counter() - started)
-            if done.returncode != 0:
-                raise SystemExit(done.stderr[-2000:] or done.stdout[-2000:])
-            print(f"run {run + 1}: {times[-1]:.2f} s — {done.stdout.splitlines()[0]}")
+            if code != 0:
+                raise SystemExit(log.read_text()[-2000:])
+            drained.append(_piped(env, folder / f"piped-{run}.pdf", f"Bench pipe {run}"))
+            wrote = next(line for line in log.read_text().splitlines() if line.startswith("Wrote"))
+            print(f"run {run + 1}: {times[-1]:.2f} s to exit ({drained[-1]:.2f} s through a "
+                  f"pipe) — {wrote}")
         median = statistics.median(times)
         print(f"100 volunteers / 500 lines from a cold CLI process: median {median:.2f} s "
               f"(best {min(times):.2f}, worst {max(times):.2f}) — target ≤ 2.5 s: "
-              f"{'MET' if median <= 2.5 else 'MISSED'}; load average "
-              f"{os.getloadavg()[0]:.2f}")
+              f"{'MET' if median <= 2.5 else 'MISSED'}; read through a pipe (until the worker "
+              f"processes have exited too): median {statistics.median(drained):.2f} s; load "
+              f"average {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":

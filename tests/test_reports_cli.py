@@ -187,3 +187,33 @@ def test_a_report_made_under_2024_1_verifies_under_its_rules_and_says_when_they_
     assert runner.invoke(args=["compliance", "activate", "2024.1"]).exit_code == 0
     again = runner.invoke(args=["report", "verify", str(out)])
     assert again.exit_code == 0 and "Genuine and current" in again.output, again.output
+
+
+@pytest.mark.slow
+def test_the_real_command_records_the_report_and_ends_cleanly(app, data, database_url,
+                                                             tmp_path):
+    """``flask --app wsgi report disclosure`` in its own process, as an auditor runs it: it
+    ends without the interpreter's teardown (exit_now), so everything must already be done
+    — the file written, the report recorded and committed, the connection closed."""
+    import os
+    import subprocess
+    import sys
+    out = tmp_path / "cold.pdf"
+    env = {**os.environ, "DATABASE_URL": database_url, "TRIPLEDGER_ENV": "development",
+           "TRIPLEDGER_INSTANCE_PATH": str(tmp_path / "cli-instance")}
+    flask = str(Path(sys.executable).with_name("flask"))
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([flask, "--app", "wsgi", "report", "disclosure", data["slug"], "-o",
+                           str(out), "--prepared-by", "Cold Start <cold@example.org>"],
+                          cwd=root, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "Wrote " in done.stdout and out.is_file()
+    cover = " ".join(pdf_text(out.read_bytes(), first=1, last=1).split())
+    assert "Prepared by Cold Start <cold@example.org>" in cover
+    with app.app_context():
+        recorded = db.session.scalars(db.select(Report)).one()
+        assert recorded.prepared_by == "Cold Start <cold@example.org>"
+        assert recorded.sha256 == digest(out.read_bytes())
+    again = subprocess.run([flask, "--app", "wsgi", "report", "verify", str(out)], cwd=root,
+                           env=env, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0, again.stdout + again.stderr

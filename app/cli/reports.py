@@ -13,7 +13,7 @@ from ..extensions import db
 from ..services import deployments
 from ..services.compliance import scope as scopes
 from ..services.reports import render, service, signing, verify as checks
-from .core import commits
+from .core import commits, exit_now
 
 report_cli = AppGroup("report", help="Disclosure reports.")
 keys_cli = AppGroup("keys", help="The key that signs disclosure reports, and the "
@@ -49,12 +49,17 @@ def report_disclosure(slug, output, prepared_by, state, payer, volunteer):
     issued = service.request_report(db.session, deployment, scope, actor=None,
                                     background=False, progress=progress,
                                     prepared_by=prepared_by)
+    # The render workers are of no more use: stopped here, as exit_now skips the teardown
+    # that would stop them.
+    render.shutdown_pools()
     Path(output).write_bytes(issued.pdf)
     report = issued.report
     click.echo(f"Wrote {output}: report #{report.id}, {report.page_count} pages, "
                f"{report.byte_size} bytes, {'signed' if report.signer else 'not signed'}"
                f"{' (same data as before: stored file)' if issued.reused else ''}.")
     click.echo(f"SHA-256 {report.sha256}; data fingerprint {report.fingerprint}.")
+    db.session.commit()  # here rather than by @commits: the command then ends at once
+    exit_now(0)
 
 
 @report_cli.command("verify")

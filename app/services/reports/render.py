@@ -141,17 +141,22 @@ def render_part(html: str, options: dict, tag_prefix: str = "") -> tuple[bytes, 
 
 _pools: dict[tuple[int, int], ProcessPool] = {}
 _pool_lock = threading.Lock()
+#: Threads starting a pool for ``warm`` (a report asked for meanwhile waits for its pool).
+_starting: dict[tuple[int, int], threading.Thread] = {}
 
 
 def _pool(workers: int, nice: int) -> ProcessPool:
     """A warm pool per (size, niceness), shared by the requests and jobs of this process."""
+    starting = _starting.get((workers, nice))
+    if starting is not None and starting is not threading.current_thread():
+        starting.join()
     with _pool_lock:
         pool = _pools.get((workers, nice))
         if pool is None or not pool.active:
-            # forkserver: workers start from a clean process with WeasyPrint preloaded, not
-            # as forks of a threaded web server.
+            # forkserver: workers start as forks of a clean process that has loaded this
+            # module and WeasyPrint (once, for every worker), not of a threaded web server.
             ctx = multiprocessing.get_context("forkserver")
-            ctx.set_forkserver_preload([__name__])
+            ctx.set_forkserver_preload([__name__, "weasyprint"])
             pool = ProcessPool(max_workers=workers, max_tasks=200, initializer=_init_worker,
                                initargs=(nice,), context=ctx)
             _pools[(workers, nice)] = pool
@@ -163,8 +168,22 @@ def _ready() -> bool:
 
 
 def warm(workers: int, nice: int = 0) -> None:
-    """Start the pool's workers now (in the background), so the first report is not also
-    the one that waits for WeasyPrint to load. Called when a reports page is opened."""
+    """Start the pool's workers in the background and return at once, so the first report
+    is not also the one that waits for WeasyPrint to load. Called when a reports page is
+    opened, and by the command line before it reads the data."""
+    key = (workers, nice)
+    with _pool_lock:
+        pool = _pools.get(key)
+        running = _starting.get(key)
+        if (pool is not None and pool.active) or (running is not None and running.is_alive()):
+            return
+        thread = threading.Thread(target=_start, args=key, name="render-pool-start",
+                                  daemon=True)
+        _starting[key] = thread
+    thread.start()
+
+
+def _start(workers: int, nice: int) -> None:
     pool = _pool(workers, nice)
     for _ in range(workers):
         pool.schedule(_ready)

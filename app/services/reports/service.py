@@ -310,6 +310,8 @@ def produce(session: Session, deployment: Deployment, scope: Scope, disclosure: 
     """The finished PDF bytes (PDF/A-3b, attachments, signature when configured)."""
     progress = progress or (lambda fraction, stage: None)
     key = signing_key()
+    if key is not None:
+        signing.prefetch()
     made_at = utcnow()
     if scope.volunteer_email:
         hint = ("You can check this file yourself: sign in to TripLedger, open My statements "

@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -171,6 +172,15 @@ def timestamp_trust(config) -> list:
         return []
     paths = setting if isinstance(setting, (list, tuple)) else str(setting).split(os.pathsep)
     return [cert for path in paths if path for cert in load_certificates(Path(path))]
+
+
+def prefetch() -> None:
+    """Load pyHanko in a background thread (a third of a second), while the report renders
+    in the worker processes: a command-line run need not wait for it after rendering."""
+    def _load():
+        from pyhanko.pdf_utils import incremental_writer  # noqa: F401
+        from pyhanko.sign import fields, signers  # noqa: F401
+    threading.Thread(target=_load, name="pyhanko-import", daemon=True).start()
 
 
 def sign(pdf: bytes, key: SigningKey, *, reason: str, location: str = "") -> bytes:
