@@ -6,14 +6,14 @@ import os
 import secrets
 import sqlite3
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from flask import Flask
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
+if TYPE_CHECKING:
+    from flask import Flask
 
-from . import cli, errors, extensions, sqlite_writers, views
-from .security import init_login
-from .services import hooks
+# The web app's modules are imported by create_app, not here: a report-rendering worker
+# process imports app.services.reports.render, and should not load Flask, SQLAlchemy and every
+# view to do it.
 
 #: Values that must never serve as a production secret.
 _KNOWN_WEAK_SECRETS = {"dev", "secret", "changeme", "change-me", "test", "development"}
@@ -21,6 +21,13 @@ _KNOWN_WEAK_SECRETS = {"dev", "secret", "changeme", "change-me", "test", "develo
 
 def create_app(test_config: dict | None = None, instance_path: str | None = None) -> Flask:
     """Build the app: defaults → instance/config.py → environment → ``test_config``."""
+    from flask import Flask
+
+    from . import cli, errors, extensions, sqlite_writers, views
+    from .security import init_login
+    from .services import hooks
+
+    _listen_for_sqlite_connections()
     app = Flask(__name__, instance_relative_config=True, instance_path=instance_path,
                 template_folder="../templates", static_folder="../static")
     app.config.from_object("app.config.Config")
@@ -111,7 +118,14 @@ def _configure_logging(app: Flask) -> None:
     })
 
 
-@event.listens_for(Engine, "connect")
+def _listen_for_sqlite_connections() -> None:
+    """Every engine's SQLite connections get the pragmas below (registered once)."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+    if not event.contains(Engine, "connect", _sqlite_pragmas):
+        event.listen(Engine, "connect", _sqlite_pragmas)
+
+
 def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
     """SQLite: enforce foreign keys, let readers and a writer work at once, wait for locks."""
     if not isinstance(dbapi_connection, sqlite3.Connection):

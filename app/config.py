@@ -46,3 +46,14 @@ class Config:
     MAIL_FROM = "TripLedger <no-reply@tripledger.example>"
 
     LOG_LEVEL = "INFO"
+
+    #: Report signing (see README, "Signing keys"). Certificates of retired signing keys that
+    #: verification still trusts: a folder of PEM files, besides instance/signing/keyring/.
+    REPORT_SIGNING_KEYRING = None
+    #: An RFC 3161 timestamping service; when set, every signature carries a trusted time.
+    #: None: reports are signed without one (and signing makes no network call).
+    REPORT_TIMESTAMP_URL = None
+    REPORT_TIMESTAMP_TIMEOUT = 10
+    #: PEM file(s) of the timestamping authority's root certificates (verification trusts
+    #: these for timestamps only); None: a timestamp is shown but reported "untrusted".
+    REPORT_TIMESTAMP_TRUST = None

@@ -20,7 +20,8 @@ from app.services.compliance import (entry_warnings, preview_cost_findings,
 from app.services.compliance import rules
 from app.services.compliance.disclosure import build_disclosure
 from app.services.compliance.scope import resolve
-from app.services.compliance.fec import fec_csv, fec_rows
+from app.services.compliance import fec_facts
+from app.services.compliance.fec import build, fec_csv, fec_rows
 from app.services.errors import NotFound, ValidationFailed
 
 from .builders import (make_cost as cost, make_election_deployment as deployment,
@@ -228,7 +229,16 @@ def test_the_api_answers_bad_requests_in_json(app, client, world):
     assert {i["state"] for i in scoped.get_json()["items"]} == {"PA"}
 
 
-# -- the FEC-style export ------------------------------------------------------------------
+# -- the FEC export (its full checks are in test_fec_export.py) ---------------------------
+def _filing(dep, *payers):
+    fec_facts.set_committee_fec_id(db.session, dep, "C00000001", actor=None)
+    for n, made in enumerate(payers):
+        fec_facts.set_payer_fec_facts(db.session, made, actor=None, street_1=f"{n} Main St",
+                                      city="Durham", state_code="NC", zip_="27701",
+                                      fec_committee_id="C00000002" if made.organisation_type
+                                      else None)
+
+
 @pytest.fixture
 def donors(app_ctx):
     dep = deployment(slug="fec")
@@ -248,47 +258,52 @@ def donors(app_ctx):
         cost(dep, person, CostCategory.STIPEND, amount, made[label], day=day)
     party = payer(dep, PayerKind.FOREIGN_PARTY, name="Party", country="GB")
     cost(dep, person, CostCategory.TRAVEL, "999.00", party)
+    _filing(dep, pac, *made.values())
     db.session.commit()
     return dep
 
 
-def _a(rows, name):
-    return next(r for r in rows if r["schedule"] == "A" and r["contributor_name"] == name)
+def _a(rows, last_name):
+    return next(r for r in rows if r["transaction_type_identifier"].endswith("RECEIPT")
+                and (r.get("contributor_last_name") or r.get("contributor_organization_name"))
+                == last_name)
 
 
 def test_fec_rows_itemise_above_200_and_flag_the_limit_in_force(donors):
-    rows = fec_rows(db.session, donors)
-    assert _a(rows, "Donor below")["itemized"] == "N"
-    assert _a(rows, "Donor at")["itemized"] == "N"
-    above = _a(rows, "Donor above")
-    assert above["itemized"] == "Y" and above["contributor_employer"] == "INFORMATION REQUESTED"
-    assert _a(rows, "Donor below")["contributor_employer"] == ""
-    assert _a(rows, "Donor old-at")["over_limit"] == "N"
-    assert _a(rows, "Donor old-limit")["over_limit"] == "Y"
-    assert _a(rows, "Donor new-limit")["over_limit"] == "N"
+    export = build(db.session, donors)
+    rows = export.rows
+    names = {r["contributor_last_name"] for r in rows if r.get("contributor_last_name")}
+    assert "below" not in names and "at" not in names  # not itemised: counted, not written
+    assert export.unitemised_count == 2 and export.unitemised_total == Decimal("399.99")
+    above = _a(rows, "above")
+    assert above["contributor_first_name"] == "Donor"
+    assert above["contributor_employer"] == "INFORMATION REQUESTED"
+    over = {o.contributor for o in export.over_limit}
+    assert "Donor old-limit" in over
+    assert "Donor old-at" not in over and "Donor new-limit" not in over
     assert all(r["contribution_purpose_descrip"].startswith("In-Kind: ")
-               for r in rows if r["schedule"] == "A")
-    assert not any(r.get("contributor_name") == "Party" for r in rows)
+               for r in rows if r["transaction_type_identifier"].endswith("RECEIPT"))
+    assert not any("Party" in (r.get("contributor_organization_name") or "") for r in rows)
+    assert not export.incomplete
 
 
 def test_fec_rows_pair_each_receipt_with_its_expenditure_and_use_the_forms_line_numbers(donors):
     rows = fec_rows(db.session, donors, form="F3P")
-    receipts = [r for r in rows if r["schedule"] == "A"]
-    spent = [r for r in rows if r["schedule"] == "B"]
-    assert len(receipts) == len(spent) == 7
+    receipts, spent = rows[0::2], rows[1::2]
+    assert len(receipts) == len(spent) == 5  # above, the PAC (always itemised), three stipends
     for a, b in zip(receipts, spent):
-        assert b["back_reference_tran_id"] == a["transaction_id"]
+        assert b["back_reference_tran_id_number"] == a["transaction_id"]
+        assert a["back_reference_tran_id_number"] == b["transaction_id"]
         assert b["expenditure_amount"] == a["contribution_amount"]
-        assert b["payee_name"] == a["contributor_name"] and b["election_code"] == "G2024"
-    assert _a(rows, "Volunteers PAC")["line_number"] == "SA17C"
-    assert _a(rows, "Donor above")["line_number"] == "SA17A" and spent[0]["line_number"] == "SB23"
-    assert _a(fec_rows(db.session, donors, form="f3x"), "Donor above")["line_number"] == "SA11AI"
-    assert {r["line_number"] for r in fec_rows(db.session, donors, form="F3")
-            if r["schedule"] == "B"} == {"SB17"}
+        assert b["election_code"] == "G2024"
+    assert _a(rows, "Volunteers PAC")["form_type"] == "SA17C"
+    assert _a(rows, "above")["form_type"] == "SA17A" and spent[0]["form_type"] == "SB23"
+    assert _a(fec_rows(db.session, donors, form="f3x"), "above")["form_type"] == "SA11AI"
+    assert {r["form_type"] for r in fec_rows(db.session, donors, form="F3")[1::2]} == {"SB17"}
     with pytest.raises(ValidationFailed, match="F3P"):
         fec_rows(db.session, donors, form="F99")
     parsed = list(csv.DictReader(io.StringIO(fec_csv(db.session, donors))))
-    assert len(parsed) == 14 and parsed[0]["contribution_aggregate"]
+    assert len(parsed) == 10 and parsed[0]["contribution_aggregate"]
 
 
 def test_a_contributors_aggregate_runs_in_date_order(app_ctx):
@@ -297,10 +312,13 @@ def test_a_contributors_aggregate_runs_in_date_order(app_ctx):
     donor = payer(dep, PayerKind.US_INDIVIDUAL, name="Repeat donor", country="US")
     cost(dep, person, CostCategory.MEALS, "150.00", donor, day=date(2024, 10, 1))
     cost(dep, person, CostCategory.MEALS, "60.00", donor, day=date(2024, 10, 3))
+    _filing(dep, donor)
     db.session.commit()
-    receipts = [r for r in fec_rows(db.session, dep) if r["schedule"] == "A"]
-    assert [(r["contribution_aggregate"], r["itemized"]) for r in receipts] == [
-        ("150.00", "N"), ("210.00", "Y")]
+    export = build(db.session, dep)
+    receipts = export.rows[0::2]
+    assert [(r["contribution_amount"], r["contribution_aggregate"]) for r in receipts] == [
+        ("60.00", "210.00")]
+    assert export.unitemised_count == 1
 
 
 # -- warnings at entry time ----------------------------------------------------------------

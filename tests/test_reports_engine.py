@@ -13,10 +13,10 @@ import pytest
 from app.extensions import db
 from app.models import Cost, Role, User
 from app.services import accounts, demo
-from app.services.reports import pdfa
+from app.services.reports import labels, pdfa
 
 from .conftest import csrf_token, log_in
-from .test_reports_support import pages_text
+from .test_reports_support import code_totals_on_page, pages_text
 
 pytestmark = [pytest.mark.skipif(
     importlib.util.find_spec("app.services.compliance") is None,
@@ -54,11 +54,12 @@ def test_the_pdf_says_what_the_api_says(client, demo_site):
     assert {k: v for k, v in embedded.items() if k != "as_of"} == \
         {k: v for k, v in data.items() if k != "as_of"}
     pages = pages_text(pdf)
-    summary = "\n".join(p for p in pages[1:4] if "2. Summary" in p)
+    summary = "\n".join(p for p in pages[1:5] if "2. Summary" in p)
+    on_page = code_totals_on_page(summary)
     for code, amount in data["totals_by_code"].items():
-        assert _amount(code, summary) == Decimal(amount), code
+        assert on_page[code] == Decimal(amount), code
     for kind, amount in data["totals_by_payer_kind"].items():
-        assert _amount(kind, summary) == Decimal(amount), kind
+        assert _amount(labels.title(labels.payer_kind(kind)), summary) == Decimal(amount), kind
     listed = re.findall(r"^\s*#(\d+) \d{4}-\d\d-\d\d ", "\n".join(
         p for p in pages if ("4. Compensation or prohibited" in p or "5. Other things" in p)
         and "2. Summary" not in p), flags=re.M)

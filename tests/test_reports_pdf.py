@@ -15,10 +15,10 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pikepdf
 import pytest
 
-from app.services.reports import context, listing, pdfa, render
+from app.services.reports import context, labels, listing, pdfa, render
 
 from . import synthetic
-from .test_reports_support import pages_text, pdf_text
+from .test_reports_support import code_totals_on_page, pages_text, pdf_text
 
 MADE = datetime(2024, 11, 2, 9, 30, tzinfo=timezone.utc)
 PLACEMENTS = [{"state": s, "base_city": "City", "arrive_from": "2024-10-20",
@@ -99,11 +99,13 @@ def test_cover_names_scope_as_of_rule_set_fingerprint_and_chain_head(small):
 @pytest.mark.parametrize("which", ["tiny", "small", pytest.param("large", marks=pytest.mark.slow)])
 def test_totals_in_the_pdf_equal_the_disclosure_json(which, request):
     disclosure, pdf, _ = request.getfixturevalue(which)
-    summary = pdf_text(pdf, first=2, last=3, layout=True)
+    summary = pdf_text(pdf, first=2, last=4, layout=True)
+    on_page = code_totals_on_page(summary)
     for code, amount in disclosure["totals_by_code"].items():
-        assert _money_after(code, summary) == Decimal(amount), code
+        assert on_page[code] == Decimal(amount), code
     for kind, amount in disclosure["totals_by_payer_kind"].items():
-        assert _money_after(kind, summary) == Decimal(amount), kind
+        label = labels.title(labels.payer_kind(kind))
+        assert _money_after(label, summary) == Decimal(amount), kind
     total = sum(Decimal(i["amount_usd"]) for i in disclosure["items"])
     assert f"${total:,.2f}" in summary
 
@@ -180,7 +182,7 @@ def test_lines_that_look_like_compensation_are_itemised_with_rule_and_citation(s
         assert f"#{item['cost_id']} " in part4
     part4 = " ".join(part4.split())
     r10 = next(r for r in disclosure["rule_set"]["rules"] if r["id"] == "R10")
-    assert "R10 (PROHIBITED_FOREIGN_INKIND):" in part4
+    assert "R10: Potential prohibited foreign in-kind [PROHIBITED_FOREIGN_INKIND]" in part4
     assert f"When: {r10['when'][:40]}" in part4
     assert "Citation: 52 U.S.C. 30121(a)(1)(A)" in part4
     # Rule texts that end in a full stop are not given a second one.
@@ -204,7 +206,8 @@ def test_open_questions_show_each_review_and_its_reason(small):
     reviews = [f["review"] for i in disclosure["items"] for f in i["findings"] if f["review"]]
     assert reviews
     for review in reviews:
-        assert f"{review['action'].upper()} by auditor@example.org, 30 Oct 2024" in text
+        assert f"{labels.review_action(review['action'])} by auditor@example.org, 30 Oct 2024" \
+            in text
         assert review["reason"] in text
     assert "not reviewed yet" in text
 
@@ -224,7 +227,7 @@ def test_method_lists_every_rule_with_its_citation_and_the_notice(small):
 def test_attachments_are_present_and_parse(small):
     disclosure, pdf, _ = small
     files = pdfa.attachments(pdf)
-    assert set(files) == {"disclosure-ledger.csv", "disclosure.json"}
+    assert set(files) == {"disclosure-ledger.csv", "disclosure-parts.csv", "disclosure.json"}
     assert json.loads(files["disclosure.json"]) == disclosure
     rows = list(csv.DictReader(io.StringIO(files["disclosure-ledger.csv"].decode("utf-8"))))
     assert [int(r["cost_id"]) for r in rows] == [i["cost_id"] for i in disclosure["items"]]
@@ -385,12 +388,13 @@ def test_a_paid_role_reads_as_paid_work_and_a_repaid_line_counts_once(app_ctx):
     paid_role = roles[roles.index("<paid@example.org>"):]
     paid_role = paid_role[:paid_role.index("<free@example.org>")] \
         if "<free@example.org>" in paid_role else paid_role
-    assert "COMPENSATION (R2c)" in paid_role and "VOL_OK" not in paid_role
+    assert "Looks like compensation [COMPENSATION] · R2c" in paid_role
+    assert "[VOL_OK]" not in paid_role
     assert f"Paid on line(s) #{stipend.id}." in paid_role
     assert "volunteer services" not in roles
     text = " ".join(pdf_text(pdf).split())
-    assert f"repays #{own.id}" in text and "$300.00 repaid by another line" in text
+    assert f"repays line #{own.id}" in text and "$300.00 repaid by another line" in text
     # $500 + a $300 flight the campaign repaid, counted once: $800, not $1,100.
     assert "3 $800.00 volunteers sign-ups cost lines in total (USD)" in text
-    assert "SELF $0.00 CAMPAIGN $300.00 FOREIGN_PARTY $500.00" in text
+    assert "The volunteer $0.00 The campaign $300.00 Foreign party $500.00" in text
     assert "$1,100.00" not in text and f"#{repays.id}" in text

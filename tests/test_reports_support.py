@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import subprocess
 import tempfile
 from decimal import Decimal
@@ -133,6 +134,32 @@ def pdf_text(pdf: bytes, *, layout: bool = False, first: int | None = None,
 def pages_text(pdf: bytes) -> list[str]:
     """Text per page (pdftotext separates pages with form feeds)."""
     return pdf_text(pdf).split("\f")[:-1]
+
+
+def _usd(text: str) -> Decimal:
+    return Decimal(text.replace(",", ""))
+
+
+def code_totals_on_page(text: str) -> dict[str, Decimal]:
+    """The summary's "Totals by finding code" rows: label, [CODE], findings, total."""
+    return {m.group(1): _usd(m.group(2)) for m in
+            re.finditer(r"\[([A-Z_]+)\]\s+\d+\s+\$([\d,]+\.\d\d)", text)}
+
+
+#: A finding's part under its cost line: "   $662.27  Label [CODE] · R5 · normal priority".
+PART_LINE = re.compile(r"^\s+\$([\d,]+\.\d\d)\s+(.+?) \[([A-Z_]+)\] · (\S+) · "
+                       r"(urgent|high priority|normal priority|low priority|no priority)\s*$",
+                       re.M)
+
+
+def parts_in_listing(text: str) -> list[tuple[str, str, Decimal]]:
+    """(code, rule, amount) of every finding part printed under a cost line (layout text)."""
+    from app.services.reports.labels import CODE_LABELS
+    found = []
+    for m in PART_LINE.finditer(text):
+        assert m.group(2).strip() == CODE_LABELS[m.group(3)], m.group(0)
+        found.append((m.group(3), m.group(4), _usd(m.group(1))))
+    return found
 
 
 def digest(data: bytes) -> str:

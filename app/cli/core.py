@@ -1,11 +1,13 @@
 """Core commands: accounts, deployments, placements, demo data, the audit chain."""
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from functools import wraps
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
 from ..extensions import db
@@ -28,6 +30,25 @@ def commits(command):
         db.session.commit()
         return result
     return wrapper
+
+
+def exit_now(code: int = 0) -> None:
+    """End a finished command at once, skipping the interpreter's teardown.
+
+    Freeing every module and object of a process that is about to end takes a third of a
+    second or more (measured on ``report disclosure``), and the operating system frees it all
+    anyway. Call only when everything is done: the session committed, files written. Log
+    handlers and output are flushed and database connections closed first. Under the test
+    runner (TESTING) the command returns as usual: the tests run in this very process.
+    """
+    if current_app.testing:
+        return
+    logging.shutdown()
+    db.session.remove()
+    db.engine.dispose()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 users_cli = AppGroup("users", help="Accounts and API tokens.")

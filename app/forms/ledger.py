@@ -30,6 +30,20 @@ class PayerForm(BaseForm):
     organisation_type = SelectField(
         "Organisation type (US organisations only)", validators=[Optional()],
         choices=enum_choices(OrganisationType, blank="—"))
+    # For the FEC export: an itemised contributor needs an address, a committee its FEC id.
+    street_1 = StringField("Street (for the FEC export)", validators=[Optional(), Length(max=34)],
+                           description="A US payer's postal address; the FEC allows 34 "
+                                       "characters a line.")
+    street_2 = StringField("Street, second line", validators=[Optional(), Length(max=34)])
+    city = StringField("City", validators=[Optional(), Length(max=30)])
+    state = StringField("State", validators=[Optional(), Length(max=2)],
+                        description="USPS code, e.g. NC.")
+    zip = StringField("ZIP code", validators=[Optional(), Length(max=10)],
+                      description="5 or 9 digits, e.g. 27701 or 27701-1234.")
+    fec_committee_id = StringField(
+        "FEC committee id", validators=[Optional(), Length(max=9)],
+        description="A political or party committee's FEC id: C and eight digits, e.g. "
+                    "C00123456.")
     submit = SubmitField("Save payer")
 
 

@@ -8,6 +8,7 @@ from wtforms.validators import Length, ValidationError
 from . import BaseForm
 
 SCOPES = [SelectChoice("deployment", "Whole deployment"), SelectChoice("state", "One state"),
+          SelectChoice("no_state", "Volunteers without a sign-up (no state)"),
           SelectChoice("payer", "One payer"), SelectChoice("volunteer", "One volunteer")]
 
 
@@ -16,16 +17,19 @@ class GenerateReportForm(BaseForm):
     # No Optional(): it would stop validate_value from running on an empty value.
     value = StringField("State, payer or volunteer", validators=[Length(max=254)],
                         description="For one state its code (NC); for a payer their name; for a "
-                                    "volunteer their email. Leave empty for the whole deployment.")
+                                    "volunteer their email. Leave empty for the whole deployment "
+                                    "or the volunteers without a sign-up.")
     submit = SubmitField("Make the report")
 
     def validate_value(self, field):
-        if self.scope.data != "deployment" and not field.data:
+        if self.scope.data not in ("deployment", "no_state") and not field.data:
             raise ValidationError("Enter the state code, payer's name or volunteer's email.")
 
     def scope_arguments(self) -> dict:
         """Keyword arguments for ``scope.resolve``."""
         kind = self.scope.data or "deployment"
+        if kind == "no_state":
+            return {"state": "none"}
         return {} if kind == "deployment" else {kind: self.value.data or ""}
 
 

@@ -80,4 +80,7 @@ class SettingsForm(BaseForm):
     election_office = election_office_field()
     election_jurisdiction = election_jurisdiction_field()
     election_date = election_date_field()
+    committee_fec_id = StringField(
+        "Receiving committee's FEC id", validators=[Length(max=9)],
+        description="The committee that files, e.g. C00123456: the FEC export's filer.")
     submit = SubmitField("Save settings")

@@ -39,6 +39,8 @@ class Deployment(db.Model):
     #: "US" for the presidency, a state ("NC") or a House district ("NC-05").
     election_jurisdiction: Mapped[str] = mapped_column(String(20), default="")
     election_date: Mapped[date | None]
+    #: The receiving (filing) committee's FEC id, e.g. "C00123456": the FEC export's filer.
+    committee_fec_id: Mapped[str | None] = mapped_column(String(9))
     starts_on: Mapped[date]
     ends_on: Mapped[date]
     status: Mapped[DeploymentStatus] = mapped_column(

@@ -30,6 +30,15 @@ class Payer(db.Model):
     organisation_type: Mapped[OrganisationType | None] = mapped_column(
         enum_column(OrganisationType, "organisation_type"))
     country: Mapped[str | None] = mapped_column(String(2))
+    #: Postal address, for the FEC export (a contributor is itemised with it). Lengths are the
+    #: FEC's: street 34, city 30, USPS state 2, ZIP 5 or 9 digits.
+    street_1: Mapped[str | None] = mapped_column(String(34))
+    street_2: Mapped[str | None] = mapped_column(String(34))
+    city: Mapped[str | None] = mapped_column(String(30))
+    state: Mapped[str | None] = mapped_column(String(2))
+    zip: Mapped[str | None] = mapped_column(String(9))
+    #: A paying political or party committee's FEC id ("C" and eight digits).
+    fec_committee_id: Mapped[str | None] = mapped_column(String(9))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

@@ -36,6 +36,8 @@ class Report(db.Model):
     scope_label: Mapped[str] = mapped_column(String(300), default="")
     #: None when made from the command line.
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: Who prepared it, as the PDF names them ("Name <email>", or --prepared-by's text).
+    prepared_by: Mapped[str | None] = mapped_column(String(300))
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     status: Mapped[ReportStatus] = mapped_column(enum_column(ReportStatus, "report_status"),
                                                  default=ReportStatus.QUEUED)
@@ -63,4 +65,6 @@ class Report(db.Model):
 
     @property
     def requested_by_label(self) -> str:
-        return self.requested_by.email if self.requested_by else "command line"
+        if self.requested_by:
+            return self.requested_by.email
+        return f"{self.prepared_by} (command line)" if self.prepared_by else "command line"

@@ -19,6 +19,7 @@ from ..models import (AccommodationKind, Affiliation, Citizenship, CostCategory,
                       Deployment, ExchangeRate, LeaveType, OrganisationType, PayerKind, Role,
                       Signup, SignupRole, SignupStatus, Volunteer)
 from . import accounts, deployments, housing, ledger
+from .compliance import fec_facts
 
 SLUG = "us-2024-general"
 PASSWORD = "tripledger-demo-2024"
@@ -124,6 +125,20 @@ class _DemoBuilder:
         payer("corp", "Keystone Hospitality Inc.", PayerKind.US_ORGANISATION, "US",
               OrganisationType.CORPORATION)
         payer("unknown", "Not disclosed", PayerKind.UNKNOWN)
+        # What the FEC export needs: the filer's committee id, US payers' addresses and the
+        # paying committee's id (all invented; the C00 ids are not real committees').
+        fec_facts.set_committee_fec_id(self.s, self.deployment, "C00990024", actor=None)
+        for key, street, city, state, zip_, committee in (
+                ("campaign", "410 Glenwood Ave", "Raleigh", "NC", "27603", None),
+                ("host_nc", "1208 Watts St", "Durham", "NC", "27701", None),
+                ("host_va", "2315 Grove Ave", "Richmond", "VA", "23220", None),
+                ("supporter", "88 Ridge Rd", "Asheville", "NC", "28801", None),
+                ("pac", "300 Fayetteville St, Suite 1200", "Raleigh", "NC", "276011234",
+                 "C00990031"),
+                ("corp", "1 Market Sq", "Harrisburg", "PA", "17101", None)):
+            fec_facts.set_payer_fec_facts(self.s, getattr(self, key), actor=None,
+                                          street_1=street, city=city, state_code=state,
+                                          zip_=zip_, fec_committee_id=committee)
 
     # -- people and sign-ups --------------------------------------------------------------
     def _volunteers(self) -> None:

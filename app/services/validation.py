@@ -1,5 +1,7 @@
 """Checks shared by forms, imports, the API and the CLI."""
 import re
+from collections.abc import Mapping
+from functools import cached_property
 
 import pycountry
 from email_validator import EmailNotValidError, validate_email
@@ -7,9 +9,27 @@ from email_validator import EmailNotValidError, validate_email
 from .errors import ValidationFailed
 
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-#: USPS codes of the 50 states and DC, from ISO 3166-2:US.
-US_STATES = {s.code[3:]: s.name for s in pycountry.subdivisions.get(country_code="US")
-             if s.type in ("State", "District")}
+class _UsStates(Mapping):
+    """USPS code → name of the 50 states and DC, from ISO 3166-2:US, read on first use:
+    loading pycountry's subdivisions costs a command-line process a noticeable part of its
+    start, and most commands never look at a state."""
+
+    @cached_property
+    def _codes(self) -> dict[str, str]:
+        return {s.code[3:]: s.name for s in pycountry.subdivisions.get(country_code="US")
+                if s.type in ("State", "District")}
+
+    def __getitem__(self, code: str) -> str:
+        return self._codes[code]
+
+    def __iter__(self):
+        return iter(self._codes)
+
+    def __len__(self) -> int:
+        return len(self._codes)
+
+
+US_STATES = _UsStates()
 
 
 def normalise_email(raw: str) -> str:

@@ -98,17 +98,20 @@ def rules(slug: str):
 
 @bp.get("/fec.csv")
 def fec_export(slug: str):
+    """The FEC export (Schedule A/B in-kind) as CSV: complete rows only; the reports page
+    lists what was left out and why."""
     found = deployments.get_deployment(db.session, slug)
     form = (request.args.get("form") or "").upper() or None
     try:
-        text = fec.fec_csv(db.session, found, form=form)
+        export = fec.build(db.session, found, form=form)
     except DomainError as exc:
         db.session.rollback()
         flash(exc.message, "error")
-        return redirect(url_for("compliance.queue", slug=slug))
-    name = f"fec-inkind-{found.slug}-{(form or 'default').lower()}.csv"
-    return Response(text, mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+        return redirect(url_for("reports.index", slug=slug, _anchor="fec"))
+    name = f"fec-inkind-{found.slug}-{export.form.lower()}.csv"
+    return Response(fec.to_csv(export), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"',
+                             "X-TripLedger-Incomplete": str(len(export.incomplete))})
 
 
 __all__ = ["bp"]

@@ -18,6 +18,7 @@ from .common import show_error
 from ..forms.ledger import set_payer_choices, set_reimbursable_choices
 from ..services import (compliance, costs_import, csv_import, deployments, exports, ledger,
                         paging, totals)
+from ..services.compliance import fec_facts
 from ..services.errors import DomainError, NotFound
 
 bp = Blueprint("ledger", __name__, url_prefix="/organiser/deployments/<slug>/ledger")
@@ -210,6 +211,14 @@ def delete_cost(slug: str, cost_id: int):
 
 
 # -- payers -------------------------------------------------------------------------------
+def _set_fec_facts(payer, form) -> None:
+    fec_facts.set_payer_fec_facts(db.session, payer, actor=current_user,
+                                  street_1=form.street_1.data, street_2=form.street_2.data,
+                                  city=form.city.data, state_code=form.state.data,
+                                  zip_=form.zip.data,
+                                  fec_committee_id=form.fec_committee_id.data)
+
+
 @bp.route("/payers", methods=["GET", "POST"])
 def payers(slug: str):
     deployment = deployments.get_deployment(db.session, slug)
@@ -220,6 +229,7 @@ def payers(slug: str):
                                      kind=form.kind.data, country=form.country.data,
                                      organisation_type=form.organisation_type.data,
                                      actor=current_user)
+            _set_fec_facts(payer, form)
         except DomainError as exc:
             show_error(form, exc)
         else:
@@ -247,6 +257,7 @@ def edit_payer(slug: str, payer_id: int):
                                 country=form.country.data,
                                 organisation_type=form.organisation_type.data,
                                 actor=current_user)
+            _set_fec_facts(payer, form)
         except DomainError as exc:
             show_error(form, exc)
         else:

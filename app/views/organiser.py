@@ -16,6 +16,7 @@ from .common import show_error
 from ..security import gate
 from ..services import (csv_import, deployments, notifications, paging, rosters, signups,
                         volunteers_import)
+from ..services.compliance import fec_facts
 from ..services.errors import DomainError
 
 bp = Blueprint("organiser", __name__, url_prefix="/organiser")
@@ -183,6 +184,8 @@ def settings(slug: str):
                                         keeps_waitlist=form.keeps_waitlist.data,
                                         offer_hours=form.offer_hours.data)
             deployments.set_election(db.session, found, _election(form), actor=current_user)
+            fec_facts.set_committee_fec_id(db.session, found, form.committee_fec_id.data,
+                                           actor=current_user)
         except DomainError as exc:
             show_error(form, exc)
         else:

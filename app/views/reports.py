@@ -13,7 +13,7 @@ from ..forms.reports import GenerateReportForm, VerifyReportForm
 from ..models import Report, ReportStatus, Role
 from ..security import gate
 from ..services import deployments
-from ..services.compliance import scope as scopes
+from ..services.compliance import fec, scope as scopes
 from ..services.errors import DomainError, NotFound
 from ..services.reports import render, service, signing, verify as checks
 
@@ -47,7 +47,16 @@ def index(slug: str):
     reports = _recent(deployment.id)
     return render_template("reports/index.html", deployment=deployment, reports=reports,
                            stalled={r.id for r in reports if service.is_stalled(r)},
-                           form=GenerateReportForm(), signing_key=service.signing_key())
+                           form=GenerateReportForm(), signing_key=service.signing_key(),
+                           **_fec_section(deployment))
+
+
+def _fec_section(deployment) -> dict:
+    """The FEC export's section: the form chosen (``?fec_form=``) and what the file holds."""
+    choices = fec.forms(db.session)
+    wanted = (request.args.get("fec_form") or "").upper()
+    export = fec.build(db.session, deployment, form=wanted if wanted in choices else None)
+    return {"fec_forms": choices, "fec_export": export}
 
 
 @bp.post("/")
@@ -135,8 +144,9 @@ def verify(slug: str):
     if form.validate_on_submit():
         try:
             result = checks.verify(db.session, form.file.data.read(),
-                                   trusted=signing.trusted_certificates(
-                                       current_app.config, current_app.instance_path))
+                                   issuers=signing.issuers(current_app.config,
+                                                           current_app.instance_path),
+                                   timestamp_roots=signing.timestamp_trust(current_app.config))
         except DomainError as exc:
             db.session.rollback()
             if not form.apply_domain_error(exc):

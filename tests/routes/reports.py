@@ -45,4 +45,5 @@ ROUTES = {
     # The matrix's volunteer is not in the deployment: no statement there (404), theirs only.
     "statements.index": ("GET", "/me/statements/", only(VOL)),
     "statements.download": ("GET", "/me/statements/{slug}.pdf", only(VOL, ok=404)),
+    "statements.verify": ("GET", "/me/statements/verify", only(VOL)),
 }

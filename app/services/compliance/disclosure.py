@@ -139,7 +139,8 @@ def build_disclosure(session: Session, deployment: Deployment,
         cost_query = cost_query.where(Cost.volunteer_id == scope.id)
     cost_rows = session.execute(cost_query).all()
     if kind is ReportScope.STATE:
-        cost_rows = [row for row in cost_rows if states.get(row.volunteer_id) == scope.value]
+        # scope.state is None for the no-state scope: the volunteers without a sign-up.
+        cost_rows = [row for row in cost_rows if states.get(row.volunteer_id) == scope.state]
 
     def person(vid: int) -> dict:
         who = people[vid]
@@ -181,13 +182,13 @@ def build_disclosure(session: Session, deployment: Deployment,
     if kind is ReportScope.DEPLOYMENT:
         in_scope |= {row.volunteer_id for row in signups}
     elif kind is ReportScope.STATE:
-        in_scope |= {row.volunteer_id for row in signups if row.state_code == scope.value}
+        in_scope |= {row.volunteer_id for row in signups if row.state_code == scope.state}
     elif kind is ReportScope.VOLUNTEER:
         in_scope.add(scope.id)
     roles = []
     for row in signups:
         if row.volunteer_id not in in_scope or (kind is ReportScope.STATE
-                                                and row.state_code != scope.value):
+                                                and row.state_code != scope.state):
             continue
         findings = by_signup.get(row.id, [])
         codes, rule_ids = _codes(findings)

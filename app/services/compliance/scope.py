@@ -37,6 +37,13 @@ class Scope:
             return int(self.value)
         return None
 
+    @property
+    def state(self) -> str | None:
+        """A state scope's state code; None for the no-state scope (and other kinds)."""
+        if self.kind is ReportScope.STATE and self.value != NO_STATE:
+            return self.value
+        return None
+
     def as_json(self, deployment: Deployment) -> dict:
         """The disclosure's ``"scope"`` entry (inside the fingerprint: keep it as it is)."""
         if self.kind is ReportScope.DEPLOYMENT:
@@ -100,7 +107,7 @@ def check_placement(session: Session, deployment: Deployment, scope: Scope) -> N
 
     :raises NotFound: the deployment has no placement in the scope's state
     """
-    if scope.kind is not ReportScope.STATE:
+    if scope.kind is not ReportScope.STATE or scope.value == NO_STATE:
         return
     found = session.scalar(select(Placement.id).where(Placement.deployment_id == deployment.id,
                                                       Placement.state_code == scope.value))
@@ -108,7 +115,15 @@ def check_placement(session: Session, deployment: Deployment, scope: Scope) -> N
         raise NotFound(f"{deployment.name} has no placement in {scope.value}.", field="state")
 
 
+#: The state scope of volunteers without a sign-up (so without a state): with the states, it
+#: makes up the whole deployment.
+NO_STATE = "none"
+_NO_STATE_WORDS = {"none", "no state", "no-state", "-"}
+
+
 def _state(session: Session, deployment: Deployment, raw: str) -> Scope:
+    if raw.lower() in _NO_STATE_WORDS:
+        return Scope(ReportScope.STATE, NO_STATE, "No state (volunteers without a sign-up)")
     code = state_code(raw)
     return Scope(ReportScope.STATE, code, f"State {code}")
 

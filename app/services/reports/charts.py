@@ -1,6 +1,11 @@
 """Small bar charts as inline SVG, drawn from plain numbers (no chart library, no images).
 
 Labels are escaped here: the SVG is inserted into the print template as markup.
+
+Each chart carries its alternative text as the SVG's first ``<title>``: that is where
+WeasyPrint looks when it tags an ``<svg>`` as a Figure (its ``/Alt``); ``aria-label`` and
+``role`` are kept for HTML readers but WeasyPrint does not read them. The text says what
+the bars say, so a reader who cannot see them loses nothing.
 """
 from __future__ import annotations
 
@@ -17,6 +22,12 @@ _FILL = {"bad": "#a33b2e", "warn": "#c48a1c", "ok": "#5b8a5b", "held": "#2f4f6f"
 _TEXT = 'font-family="DejaVu Sans" font-size="7.5" fill="#222"'
 
 
+def _open(width: int, height: int, alt: str) -> str:
+    return (f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" width="{width}" '
+            f'height="{height}" viewBox="0 0 {width} {height}" role="img" '
+            f'aria-label="{escape(alt)}"><title>{escape(alt)}</title>')
+
+
 def _scale(value: Decimal, largest: Decimal, width: float) -> float:
     if largest <= 0 or value <= 0:
         return 0.0
@@ -31,13 +42,12 @@ def bars(rows: list[tuple[str, Decimal, str]], *, title: str, width: int = 460,
     plot = width - _LABEL_W - _VALUE_W
     largest = max(value for _, value, _ in rows)
     height = _ROW * len(rows) + 4
-    parts = [f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" width="{width}" '
-             f'height="{height}" viewBox="0 0 {width} {height}" role="img" '
-             f'aria-label="{escape(title)}">']
-    for n, (label, value, css) in enumerate(rows):
+    texts = [f"{unit}{value:,.2f}" if unit == "$" else f"{value:,}" for _, value, _ in rows]
+    parts = [_open(width, height, f"Bar chart, {title}: " + "; ".join(
+        f"{label} {text}" for (label, _, _), text in zip(rows, texts)) + ".")]
+    for n, ((label, value, css), shown) in enumerate(zip(rows, texts)):
         y = n * _ROW + 2
         bar = _scale(value, largest, plot)
-        shown = f"{unit}{value:,.2f}" if unit == "$" else f"{value:,}"
         parts.append(
             f'<text x="{_LABEL_W - 6}" y="{y + 11}" text-anchor="end" {_TEXT}>'
             f'{escape(label)}</text>'
@@ -55,16 +65,18 @@ def spots(rows: list[dict], *, width: int = 460) -> Markup:
     plot = width - 60 - 150
     largest = max([r["capacity"] for r in rows] + [r["held"] for r in rows] + [1])
     height = _ROW * len(rows) + 4
-    parts = [f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" width="{width}" '
-             f'height="{height}" viewBox="0 0 {width} {height}" role="img" '
-             f'aria-label="Spots per state">']
-    for n, row in enumerate(rows):
-        y = n * _ROW + 2
-        held = plot * row["held"] / largest
-        free = plot * row["remaining"] / largest
+    notes = []
+    for row in rows:
         note = f'{row["held"]} of {row["capacity"]} held'
         if row["waitlisted"]:
             note += f', {row["waitlisted"]} waiting'
+        notes.append(note)
+    parts = [_open(width, height, "Bar chart, spots per state: " + "; ".join(
+        f'{row["state"]} {note}' for row, note in zip(rows, notes)) + ".")]
+    for n, (row, note) in enumerate(zip(rows, notes)):
+        y = n * _ROW + 2
+        held = plot * row["held"] / largest
+        free = plot * row["remaining"] / largest
         parts.append(
             f'<text x="40" y="{y + 11}" text-anchor="end" {_TEXT}>{escape(row["state"])}</text>'
             f'<rect x="48" y="{y + 2}" width="{held:.1f}" height="{_ROW - 5}" '

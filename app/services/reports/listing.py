@@ -158,7 +158,8 @@ def paginate(section: Section) -> list[dict]:
     for group in section.groups:
         first = group.entries[0] if group.entries else []
         plain = group.level == "line"
-        need = (1 if plain else 1 + UNITS["h2"]) + len(group.head_lines) + len(first)
+        need = (len(_line_heading(group.heading)) if plain else 1 + UNITS["h2"]) + \
+            len(group.head_lines) + len(first)
         if out.free < need:
             out.new()
         elif not plain and out.sheets[-1]["blocks"]:
@@ -180,9 +181,14 @@ def paginate(section: Section) -> list[dict]:
 
 def _group_heading(out: _Sheets, group: Group, suffix: str) -> None:
     if group.level == "line":
-        out.lines([cut("» " + group.heading + suffix)])
+        out.lines(_line_heading(group.heading + suffix))
     else:
         out.heading(group.level, group.heading + suffix)
+
+
+def _line_heading(text: str) -> list[str]:
+    """A volunteer's heading, wrapped rather than cut: its total must be read in full."""
+    return wrap(text, first="» ", indent="    ", max_lines=3, prepared=True)
 
 
 def units(sheet: dict) -> int:

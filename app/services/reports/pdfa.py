@@ -21,6 +21,12 @@ from ..csv_import import safe_cell
 
 LEDGER_NAME = "disclosure-ledger.csv"
 JSON_NAME = "disclosure.json"
+PARTS_NAME = "disclosure-parts.csv"
+#: One row per finding on a cost line: the part of the line its code covers. Summed by
+#: code, these give the disclosure's ``totals_by_code`` to the cent.
+PARTS_COLUMNS = ["cost_id", "finding_id", "incurred_on", "volunteer_email", "state",
+                 "payer_name", "payer_kind", "line_amount_usd", "code", "code_label",
+                 "rule_id", "priority", "part_amount_usd", "review"]
 LEDGER_COLUMNS = ["cost_id", "incurred_on", "volunteer_email", "volunteer_name", "citizenship",
                   "state", "category", "description", "amount", "currency", "amount_usd",
                   "payer_name", "payer_kind", "arranged_by_name", "codes", "rule_ids",
@@ -70,6 +76,23 @@ def _ledger_into(disclosure: dict, sink) -> None:
         writer.writerow([safe_cell(item.get(column)) for column in LEDGER_COLUMNS])
 
 
+def _parts_into(disclosure: dict, sink) -> None:
+    from .labels import CODE_LABELS
+    writer = csv.writer(sink, lineterminator="\r\n")
+    writer.writerow(PARTS_COLUMNS)
+    for item in disclosure.get("items") or []:
+        line = [item.get("cost_id"), None, item.get("incurred_on"), item.get("volunteer_email"),
+                item.get("state"), item.get("payer_name"), item.get("payer_kind"),
+                item.get("amount_usd")]
+        for finding in item.get("findings") or []:
+            review = finding.get("review") or {}
+            line[1] = finding.get("id")
+            writer.writerow([safe_cell(v) for v in (
+                *line, finding.get("code"), CODE_LABELS.get(finding.get("code"), ""),
+                finding.get("rule_id"), finding.get("priority"), finding.get("amount_usd"),
+                review.get("action"))])
+
+
 def _json_into(disclosure: dict, sink) -> None:
     """``json.dumps(disclosure)``, written a line at a time (the C encoder per element)."""
     encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
@@ -84,6 +107,12 @@ def _json_into(disclosure: dict, sink) -> None:
         else:
             sink.write(encode(value))
     sink.write("}")
+
+
+def parts_csv(disclosure: dict) -> bytes:
+    out = io.StringIO()
+    _parts_into(disclosure, out)
+    return out.getvalue().encode("utf-8")
 
 
 def ledger_csv(disclosure: dict) -> bytes:
@@ -129,6 +158,9 @@ def finish(pdf_bytes: bytes, *, disclosure: dict, made_at: datetime,
         associated = pikepdf.Array([
             _embed(pdf, LEDGER_NAME, "text/csv", "The itemised ledger: one row per cost line, "
                    "with its codes and rules.", _ledger_into, disclosure, stamp),
+            _embed(pdf, PARTS_NAME, "text/csv", "One row per finding on a cost line, with the "
+                   "part of the line its code covers: summed by code, the totals by code.",
+                   _parts_into, disclosure, stamp),
             _embed(pdf, JSON_NAME, "application/json", "The whole disclosure (lines, roles, "
                    "findings, reviews, totals, rule set), as served by the API.", _json_into,
                    disclosure, stamp),

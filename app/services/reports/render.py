@@ -6,9 +6,10 @@ rendering runs in a worker process of a pebble ProcessPool under a time limit: a
 runs over it has its worker stopped (and replaced), so a runaway layout cannot hold a web
 request or a job forever.
 
-Speed: a small report is rendered whole in one worker (tagged for accessibility). A bigger
-one is cut into parts — the front (cover and summary), runs of listing sheets, the method —
-rendered once each, in parallel, by a pool of worker processes, and merged with pikepdf.
+Speed: a small report is rendered whole in one worker. A bigger one is cut into parts — the
+front (cover and summary), runs of listing sheets, the method — rendered once each, in
+parallel, by a pool of worker processes, and merged with pikepdf. Every part is tagged
+(accessibility); the merge joins their structure trees into one (tagging.py).
 Each part carries its own running headers; "Page n of m" is stamped on the merged file
 (furniture.py), so no part waits for another.
 """
@@ -23,28 +24,29 @@ import warnings
 from concurrent.futures import FIRST_EXCEPTION, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from io import BytesIO
 from pathlib import Path
 from typing import Callable
 
+import pikepdf
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 from pebble import ProcessExpired, ProcessPool
 
-from . import furniture, sections
+from . import furniture, sections, tagging
 
 logger = logging.getLogger(__name__)
 
 TEMPLATES = Path(__file__).resolve().parents[3] / "templates"
-#: Reports up to this many listing sheets are rendered whole, in one worker (and tagged).
+#: Reports up to this many listing sheets are rendered whole, in one worker.
 WHOLE_MAX_SHEETS = 8
 #: At most this many sheets per part (bounds a worker's memory); at least MIN_PART_SHEETS.
 PART_SHEETS = 64
 MIN_PART_SHEETS = 4
 PDF_VARIANT = "pdf/a-3b"
 #: Bump when the report's layout or content changes: stored reports of the same data made
-#: by another layout are then made again rather than served.
-LAYOUT_VERSION = 1
+#: by another layout are then made again rather than served. 2: tagged at every size, charts
+#: with alternative text; each finding's part under its code, labels, preparer, rates.
+LAYOUT_VERSION = 2
 
 
 def renderer() -> str:
@@ -123,12 +125,15 @@ def _init_worker(nice: int) -> None:
     import weasyprint  # noqa: F401 — load once per worker, not per part
 
 
-def render_part(html: str, options: dict) -> tuple[bytes, int, list[str]]:
-    """Worker: HTML → (PDF bytes, page count, refused URLs)."""
+def render_part(html: str, options: dict, tag_prefix: str = "") -> tuple[bytes, int, list[str]]:
+    """Worker: HTML → (PDF bytes, page count, refused URLs). A tagged part's structure is
+    tidied here, in parallel with the other parts (tagging.tidy)."""
     from weasyprint import HTML
     fetcher = locked_fetcher()
     document = HTML(string=html, url_fetcher=fetcher).render(**options)
     pdf = document.write_pdf(**options)
+    if options.get("pdf_tags"):
+        pdf = tagging.tidy(pdf, tag_prefix)
     return pdf, len(document.pages), fetcher.refused
 
 
@@ -136,17 +141,22 @@ def render_part(html: str, options: dict) -> tuple[bytes, int, list[str]]:
 
 _pools: dict[tuple[int, int], ProcessPool] = {}
 _pool_lock = threading.Lock()
+#: Threads starting a pool for ``warm`` (a report asked for meanwhile waits for its pool).
+_starting: dict[tuple[int, int], threading.Thread] = {}
 
 
 def _pool(workers: int, nice: int) -> ProcessPool:
     """A warm pool per (size, niceness), shared by the requests and jobs of this process."""
+    starting = _starting.get((workers, nice))
+    if starting is not None and starting is not threading.current_thread():
+        starting.join()
     with _pool_lock:
         pool = _pools.get((workers, nice))
         if pool is None or not pool.active:
-            # forkserver: workers start from a clean process with WeasyPrint preloaded, not
-            # as forks of a threaded web server.
+            # forkserver: workers start as forks of a clean process that has loaded this
+            # module and WeasyPrint (once, for every worker), not of a threaded web server.
             ctx = multiprocessing.get_context("forkserver")
-            ctx.set_forkserver_preload([__name__])
+            ctx.set_forkserver_preload([__name__, "weasyprint"])
             pool = ProcessPool(max_workers=workers, max_tasks=200, initializer=_init_worker,
                                initargs=(nice,), context=ctx)
             _pools[(workers, nice)] = pool
@@ -158,8 +168,22 @@ def _ready() -> bool:
 
 
 def warm(workers: int, nice: int = 0) -> None:
-    """Start the pool's workers now (in the background), so the first report is not also
-    the one that waits for WeasyPrint to load. Called when a reports page is opened."""
+    """Start the pool's workers in the background and return at once, so the first report
+    is not also the one that waits for WeasyPrint to load. Called when a reports page is
+    opened, and by the command line before it reads the data."""
+    key = (workers, nice)
+    with _pool_lock:
+        pool = _pools.get(key)
+        running = _starting.get(key)
+        if (pool is not None and pool.active) or (running is not None and running.is_alive()):
+            return
+        thread = threading.Thread(target=_start, args=key, name="render-pool-start",
+                                  daemon=True)
+        _starting[key] = thread
+    thread.start()
+
+
+def _start(workers: int, nice: int) -> None:
     pool = _pool(workers, nice)
     for _ in range(workers):
         pool.schedule(_ready)
@@ -192,7 +216,7 @@ class Rendered:
     #: Section title → first page (1-based), for the outline of a merged file.
     starts: dict[str, int] = field(default_factory=dict)
     parts: int = 1
-    #: True when the file came from one WeasyPrint run (bookmarks and tags are WeasyPrint's).
+    #: True when the file came from one WeasyPrint run (its bookmarks are WeasyPrint's).
     whole: bool = True
     #: Seconds per step ("parts", "merge", "numbers"), for the benchmark.
     seconds: dict[str, float] = field(default_factory=dict)
@@ -203,6 +227,14 @@ class _Part:
     name: str
     html: str
     options: dict
+    #: Prefixed to the part's structure element ids, which must be unique once merged.
+    tag_prefix: str = ""
+
+
+#: Every part of the report is tagged (accessibility). Only the first part's catalogue is
+#: kept, so only it needs the PDF/A identification, output intent and metadata.
+_TAGGED = {"pdf_tags": True}
+_FIRST = {"pdf_variant": PDF_VARIANT, "pdf_tags": True}
 
 
 def render_pdf(ctx: dict, *, workers: int = 2, time_limit: int = 300, nice: int = 0,
@@ -210,24 +242,26 @@ def render_pdf(ctx: dict, *, workers: int = 2, time_limit: int = 300, nice: int 
     """Render the report; PDF/A-3b identification and metadata come from the first part.
 
     :raises RenderTimeout: a part ran over ``time_limit`` seconds
-    :raises RenderFailed: WeasyPrint or a worker failed
+    :raises RenderFailed: WeasyPrint or a worker failed, or the parts could not be joined
     """
     progress = progress or (lambda fraction, stage: None)
     sheets = [sheet for section in ctx["sections"] for sheet in section["sheets"]]
     whole = len(sheets) <= WHOLE_MAX_SHEETS
     if whole:
-        parts = [_Part("whole", render_html(ctx), {"pdf_variant": PDF_VARIANT, "pdf_tags": True})]
+        parts = [_Part("whole", render_html(ctx), _FIRST)]
     else:
         # As many runs as keep every worker busy to the end (a multiple of the workers),
         # none longer than PART_SHEETS (a worker's memory) or shorter than MIN_PART_SHEETS.
         workers = max(workers, 1)
         runs = workers * -(-len(sheets) // (workers * PART_SHEETS))
         size = max(MIN_PART_SHEETS, -(-len(sheets) // runs))
-        parts = [_Part("front", render_html(ctx, parts=("front",), sheets=[]),
-                       {"pdf_variant": PDF_VARIANT})]
+        # Each part is tagged (a merged report is as accessible as a whole one); the
+        # merge joins their structure trees (tagging.merge).
+        parts = [_Part("front", render_html(ctx, parts=("front",), sheets=[]), _FIRST)]
         parts += [_Part(f"sheets-{n}", render_html(ctx, parts=(), sheets=sheets[i:i + size]),
-                        {}) for n, i in enumerate(range(0, len(sheets), size))]
-        parts.append(_Part("method", render_html(ctx, parts=("method",), sheets=[]), {}))
+                        _TAGGED, f"s{n}-") for n, i in enumerate(range(0, len(sheets), size))]
+        parts.append(_Part("method", render_html(ctx, parts=("method",), sheets=[]), _TAGGED,
+                           "m-"))
     template = _page_number_template()
     if template is None:
         parts.append(_Part("page-numbers", furniture.TEMPLATE_HTML, {"pdf_variant": PDF_VARIANT}))
@@ -245,7 +279,12 @@ def render_pdf(ctx: dict, *, workers: int = 2, time_limit: int = 300, nice: int 
     seconds = {"parts": time.perf_counter() - clock}
     clock = time.perf_counter()
     counts = [pages for _, pages, _ in results]
-    merged = results[0][0] if whole else _merge([pdf for pdf, _, _ in results])
+    # A whole report goes through the merge too (of one part): the same checks, the same
+    # catalogue entries and id tree, whatever the size.
+    try:
+        merged = tagging.merge([pdf for pdf, _, _ in results])
+    except (ValueError, pikepdf.PdfError) as exc:
+        raise RenderFailed(f"the rendered parts could not be joined ({exc})") from exc
     seconds["merge"] = time.perf_counter() - clock
     clock = time.perf_counter()
     pdf = furniture.stamp(merged, template)
@@ -274,8 +313,8 @@ def _run(parts: list[_Part], workers: int, nice: int, time_limit: int,
          tick: Callable[[int, int], None]) -> list[tuple[bytes, int, list[str]]]:
     pool = _pool(workers, nice)
     # pebble times each part from the moment a worker takes it, and stops that worker.
-    futures = [pool.schedule(render_part, args=(p.html, p.options), timeout=time_limit)
-               for p in parts]
+    futures = [pool.schedule(render_part, args=(p.html, p.options, p.tag_prefix),
+                             timeout=time_limit) for p in parts]
     pending = set(futures)
     done_count = 0
     # A backstop for the whole report, should the pool itself stop answering.
@@ -311,19 +350,3 @@ def _run(parts: list[_Part], workers: int, nice: int, time_limit: int,
             logger.warning("report part %s referred to %d URL(s); all refused", name,
                            len(refused))
     return results
-
-
-def _merge(pdfs: list[bytes]) -> bytes:
-    """Append every part's pages to the first part (which carries the PDF/A catalogue)."""
-    import pikepdf
-    sources = [pikepdf.open(BytesIO(data)) for data in pdfs]
-    try:
-        base = sources[0]
-        for other in sources[1:]:
-            base.pages.extend(other.pages)
-        out = BytesIO()
-        base.save(out)
-        return out.getvalue()
-    finally:
-        for source in sources:
-            source.close()

@@ -27,7 +27,7 @@ from .. import audit, deployments, hooks
 from ..compliance.scope import Scope, check_placement
 from ..errors import DomainError
 from . import context as report_context
-from . import pdfa, render, signing, source
+from . import page_facts, pdfa, render, signing, source
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +49,13 @@ class ReportFailed(DomainError):
 class QueueUnavailable(DomainError):
     code = "queue_unavailable"
     status = 503
+
+
+def preparer_of(actor: User | None) -> str | None:
+    """How a report names the signed-in person who prepares it."""
+    if actor is None:
+        return None
+    return f"{actor.full_name} <{actor.email}>" if actor.full_name else actor.email
 
 
 def setting(name: str):
@@ -102,13 +109,14 @@ def _same_data(deployment: Deployment, scope: Scope, fingerprint: str):
 
 
 def find_stored(session: Session, deployment: Deployment, scope: Scope,
-                fingerprint: str) -> tuple[Report, bytes] | None:
-    """A finished report of the same data whose file is intact and signed as it would be now,
-    with its file."""
+                fingerprint: str, prepared_by: str | None) -> tuple[Report, bytes] | None:
+    """A finished report of the same data and preparer whose file is intact and signed as it
+    would be now, with its file."""
     key = signing_key()
-    wanted_signer = key.subject if key else None
+    wanted_signer = key.label[:300] if key else None
     candidates = session.scalars(_same_data(deployment, scope, fingerprint)
-                                 .where(Report.status == ReportStatus.DONE)
+                                 .where(Report.status == ReportStatus.DONE,
+                                        Report.prepared_by == prepared_by)
                                  .order_by(Report.finished_at.desc()).limit(5))
     for report in candidates:
         if report.signer == wanted_signer and report.renderer == render.renderer():
@@ -130,7 +138,7 @@ def find_in_flight(session: Session, deployment: Deployment, scope: Scope,
 
 def new_report(session: Session, deployment: Deployment, scope: Scope, *,
                actor: User | None, status: ReportStatus = ReportStatus.QUEUED,
-               fingerprint: str | None = None) -> Report:
+               fingerprint: str | None = None, prepared_by: str | None = None) -> Report:
     """A Report row for a report about to be made (queued for a job, or running now).
 
     ``fingerprint``: the data it is asked for (a job may find newer data, and says so).
@@ -138,6 +146,7 @@ def new_report(session: Session, deployment: Deployment, scope: Scope, *,
     audit.act_as(session, actor)
     report = Report(deployment_id=deployment.id, scope=scope.kind, scope_value=scope.value,
                     scope_label=scope.label[:300], requested_by_id=actor.id if actor else None,
+                    prepared_by=(prepared_by or preparer_of(actor) or "")[:300] or None,
                     status=status, progress=0, stage="Waiting for a worker"
                     if status is ReportStatus.QUEUED else "Starting",
                     fingerprint=fingerprint[:64] if fingerprint else None)
@@ -166,7 +175,8 @@ class Queued:
 
 def request_report(session: Session, deployment: Deployment, scope: Scope, *,
                    actor: User | None, background: bool | None = None,
-                   progress: Callable[[float, str], None] | None = None) -> Issued | Queued:
+                   progress: Callable[[float, str], None] | None = None,
+                   prepared_by: str | None = None) -> Issued | Queued:
     """Ask for the report of ``scope``: the one policy for the browser, the CLI and statements.
 
     1. A stored report of the same scope and data (fingerprint) is served.
@@ -176,6 +186,7 @@ def request_report(session: Session, deployment: Deployment, scope: Scope, *,
        the queue once the caller commits (it reads the committed row).
     3. Everything else is made now.
 
+    The report names its preparer: ``prepared_by`` (the command line's), else ``actor``.
     Flushes; the caller commits.
 
     :raises NotFound: a state scope where the deployment has no placement
@@ -187,18 +198,20 @@ def request_report(session: Session, deployment: Deployment, scope: Scope, *,
     progress(0.01, "Reading the data")
     disclosure = source.load(session, deployment, scope)
     fingerprint = str(disclosure.get("fingerprint") or "")
-    stored = find_stored(session, deployment, scope, fingerprint)
+    prepared_by = (prepared_by or preparer_of(actor) or "")[:300] or None
+    stored = find_stored(session, deployment, scope, fingerprint, prepared_by)
     if stored is not None:
         return Issued(*stored, reused=True)
     if background is None:
         background = size_of(disclosure) > int(setting("REPORT_SYNC_MAX_LINES"))
     if not background:
         return issue(session, deployment, scope, actor=actor, disclosure=disclosure,
-                     progress=progress)
+                     progress=progress, prepared_by=prepared_by)
     running = find_in_flight(session, deployment, scope, fingerprint)
     if running is not None:
         return Queued(running)
-    report = new_report(session, deployment, scope, actor=actor, fingerprint=fingerprint)
+    report = new_report(session, deployment, scope, actor=actor, fingerprint=fingerprint,
+                        prepared_by=prepared_by)
     queued = Queued(report)
     # Ids taken now: after the commit the session's objects are expired.
     report_id, actor_id = report.id, actor.id if actor else None
@@ -228,7 +241,8 @@ def _hand_to_queue(queued: Queued, report_id: int, actor_id: int | None) -> None
 
 def issue(session: Session, deployment: Deployment, scope: Scope, *, actor: User | None,
           disclosure: dict, report: Report | None = None,
-          progress: Callable[[float, str], None] | None = None, nice: int = 0) -> Issued:
+          progress: Callable[[float, str], None] | None = None, nice: int = 0,
+          prepared_by: str | None = None) -> Issued:
     """Make the report of ``disclosure`` now, or serve the stored one made from the same data.
 
     ``report`` is the queued row of a background job, filled in here; without it a new row
@@ -238,7 +252,10 @@ def issue(session: Session, deployment: Deployment, scope: Scope, *, actor: User
     """
     audit.act_as(session, actor)
     fingerprint = str(disclosure.get("fingerprint") or "")
-    stored = find_stored(session, deployment, scope, fingerprint)
+    if report is not None:
+        prepared_by = report.prepared_by
+    prepared_by = (prepared_by or preparer_of(actor) or "")[:300] or None
+    stored = find_stored(session, deployment, scope, fingerprint, prepared_by)
     if stored is not None:
         done, pdf = stored
         if report is not None:
@@ -246,12 +263,12 @@ def issue(session: Session, deployment: Deployment, scope: Scope, *, actor: User
             report.stage = f"Same data as report #{done.id}: its file is served"
         return Issued(report or done, pdf, True)
     pdf, pages, key = produce(session, deployment, scope, disclosure, progress=progress,
-                              nice=nice)
+                              nice=nice, prepared_by=prepared_by)
     if report is None:
         # Only now, after rendering: on SQLite an inserted row holds the write lock until
         # the caller commits, and other requests should not wait for WeasyPrint.
         report = new_report(session, deployment, scope, actor=actor,
-                            status=ReportStatus.RUNNING)
+                            status=ReportStatus.RUNNING, prepared_by=prepared_by)
     digest = hashlib.sha256(pdf).hexdigest()
     path = storage_dir() / f"{digest}.pdf"
     if not path.exists():
@@ -268,7 +285,7 @@ def issue(session: Session, deployment: Deployment, scope: Scope, *, actor: User
     report.file_path = str(path.relative_to(current_app.instance_path))
     report.page_count = pages
     report.byte_size = len(pdf)
-    report.signer = key.subject[:300] if key else None
+    report.signer = key.label[:300] if key else None
     report.renderer = render.renderer()
     report.error = None
     report.finished_at = utcnow()
@@ -278,6 +295,7 @@ def issue(session: Session, deployment: Deployment, scope: Scope, *, actor: User
 
 def _fill(report: Report, done: Report) -> None:
     for name in ("rule_set_version", "fingerprint", "audit_head_hash", "sha256", "file_path",
+                 "prepared_by",
                  "page_count", "byte_size", "signer", "renderer"):
         setattr(report, name, getattr(done, name))
     report.status = ReportStatus.DONE
@@ -287,19 +305,27 @@ def _fill(report: Report, done: Report) -> None:
 
 
 def produce(session: Session, deployment: Deployment, scope: Scope, disclosure: dict, *,
-            progress: Callable[[float, str], None] | None = None,
-            nice: int = 0) -> tuple[bytes, int, signing.SigningKey | None]:
+            progress: Callable[[float, str], None] | None = None, nice: int = 0,
+            prepared_by: str | None = None) -> tuple[bytes, int, signing.SigningKey | None]:
     """The finished PDF bytes (PDF/A-3b, attachments, signature when configured)."""
     progress = progress or (lambda fraction, stage: None)
     key = signing_key()
+    if key is not None:
+        signing.prefetch()
     made_at = utcnow()
+    if scope.volunteer_email:
+        hint = ("You can check this file yourself: sign in to TripLedger, open My statements "
+                "and choose \"Check a statement\".")
+    else:
+        hint = (f"To check it, upload it on the Reports page of {deployment.slug}, or run "
+                "'flask --app wsgi report verify FILE'.")
     ctx = report_context.build_context(
         disclosure,
         placements=[p.as_json() for p in deployments.placement_stats(session, deployment)],
         chain_head=audit.chain_head(session), scope_label=scope.label, generated_at=made_at,
-        signer=key.subject if key else None,
-        verify_hint=(f"To check it, upload it on the Reports page of {deployment.slug}, or run "
-                     "'flask --app wsgi report verify FILE'."))
+        signer=key.subject if key else None, verify_hint=hint,
+        facts=page_facts.read(session, deployment, disclosure,
+                              prepared_by=prepared_by or "not recorded"))
     try:
         rendered = render.render_pdf(ctx, workers=int(setting("REPORT_WORKERS")),
                                      time_limit=int(setting("REPORT_TIME_LIMIT")), nice=nice,
