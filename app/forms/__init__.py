@@ -99,6 +99,20 @@ class RegisterForm(BaseForm):
     submit = SubmitField("Create account")
 
 
+class ForgotPasswordForm(BaseForm):
+    email = EmailField("Email", validators=[InputRequired(), Length(max=254)],
+                       description="The address you log in with.")
+    submit = SubmitField("Send me a link")
+
+
+class SetPasswordForm(BaseForm):
+    password = PasswordField("New password", validators=[InputRequired(), Length(max=200)],
+                             description="At least 12 characters; a few words work well.")
+    confirm = PasswordField("Repeat the new password",
+                            validators=[InputRequired(), EqualTo("password", "The passwords differ.")])
+    submit = SubmitField("Set my password")
+
+
 def election_code_field():
     return StringField("Election code", validators=[Length(max=10)],
                        description="FEC style: a letter and the year, e.g. G2024 (general), "

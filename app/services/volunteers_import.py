@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from ..models import (ACTIVE_SIGNUP_STATUSES, Affiliation, Citizenship, Deployment, LeaveType,
                       Role, Signup, SignupRole, SignupStatus, User)
-from . import accounts, audit, choices, csv_import, signups, spots
+from . import accounts, audit, choices, csv_import, password_links, signups, spots
 from .csv_import import ParsedFile, Row, limited, parse_date
 from .errors import DomainError
 from .validation import country_code, normalise_email
@@ -223,6 +223,8 @@ def _write_row(session: Session, deployment: Deployment, cell: dict, user: User 
     if user is None:
         user = accounts.create_user(session, email=cell["email"], full_name=cell["full_name"],
                                     role=Role.VOLUNTEER, password=None, actor=actor)
+        # They choose their password from the invitation's link (sent with the import).
+        password_links.invite(session, user, actor=actor)
         result.new_accounts += 1
     volunteer = user.volunteer
     signups.declare(session, volunteer, citizenship=cell["citizenship"], country=cell["country"],

@@ -3,10 +3,10 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from ..extensions import db
-from ..forms import RoleForm
+from ..forms import ConfirmForm, RoleForm
 from ..models import Role
 from ..security import gate
-from ..services import accounts
+from ..services import accounts, password_links
 from ..services.errors import DomainError
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -16,7 +16,7 @@ gate(bp, Role.ADMIN)
 @bp.get("/users")
 def users():
     return render_template("admin/users.html", users=accounts.all_users(db.session),
-                           form=RoleForm())
+                           form=RoleForm(), invite_form=ConfirmForm())
 
 
 @bp.post("/users/<int:user_id>/role")
@@ -34,4 +34,17 @@ def change_role(user_id: int):
     else:
         db.session.commit()
         flash(f"{user.email} is now {user.role.label.lower()}.", "success")
+    return redirect(url_for("admin.users"))
+
+
+@bp.post("/users/<int:user_id>/invite")
+def invite(user_id: int):
+    """Send (again) the link to choose a password, e.g. after the first one expired."""
+    user = accounts.get_user_by_id(db.session, user_id)
+    if not ConfirmForm().validate_on_submit():
+        flash("The form expired; try again.", "error")
+        return redirect(url_for("admin.users"))
+    password_links.invite(db.session, user, actor=current_user)
+    db.session.commit()
+    flash(f"An invitation to choose a password is in the outbox for {user.email}.", "success")
     return redirect(url_for("admin.users"))
