@@ -15,7 +15,7 @@ from ..forms import ConfirmForm
 from ..forms.ledger import CostForm, ImportForm, PayerForm, RateForm
 from ..models import CostCategory, PayerKind, Role
 from ..security import gate
-from .common import show_error
+from .common import confirm_page, show_error
 from ..forms.ledger import set_payer_choices, set_reimbursable_choices
 from ..services import (compliance, costs_import, csv_import, deployments, exports, ledger, once,
                         paging, totals)
@@ -225,6 +225,23 @@ def _line_extras(deployment, line) -> dict:
             extras["repay_url"] = url_for("ledger.new_cost", slug=deployment.slug,
                                           reimburses=line.id)
     return extras
+
+
+@bp.get("/costs/<int:cost_id>/delete")
+def confirm_delete_cost(slug: str, cost_id: int):
+    deployment = deployments.get_deployment(db.session, slug)
+    line = ledger.get_cost(db.session, deployment, cost_id)
+    return confirm_page(
+        title=f"Delete line #{line.id}?",
+        consequences=[f"Line #{line.id} — {line.amount} {line.currency} ({line.amount_usd} USD), "
+                      f"{line.category.label.lower()} for {line.volunteer.full_name}, paid by "
+                      f"{line.payer.name} — leaves the ledger, the totals and the reports.",
+                      "Its findings are withdrawn; the audit trail keeps what the line said.",
+                      "Only for a line recorded by mistake: a real cost that changed is edited "
+                      "instead."],
+        action=url_for("ledger.delete_cost", slug=slug, cost_id=line.id),
+        button="Yes, delete this line",
+        back=url_for("ledger.edit_cost", slug=slug, cost_id=line.id))
 
 
 @bp.post("/costs/<int:cost_id>/delete")

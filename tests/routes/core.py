@@ -21,7 +21,8 @@ ROUTES = {
                                staff_write()),
     "auditor.dashboard": ("GET", "/audit/", only(AUD, ADM)),
     "admin.users": ("GET", "/admin/users", only(ADM)),
-    "admin.change_role": ("POST", "/admin/users/{user_id}/role", only(ADM, ok=302)),
+    # Without "confirmed" the change is asked about first (200), and made only then.
+    "admin.change_role": ("POST", "/admin/users/{user_id}/role", only(ADM, ok=200)),
     "admin.invite": ("POST", "/admin/users/{user_id}/invite", only(ADM, ok=302)),
     "api.me": ("GET", "/api/v1/me", api_token()),
     "api.deployment": ("GET", "/api/v1/deployments/{slug}", everyone(200)),
