@@ -120,7 +120,8 @@ def new_stay(slug: str, signup_id: int):
                                                     form.accommodation_id.data)
             stay = housing.assign_stay(db.session, signup=signup, accommodation=place,
                                        check_in=form.check_in.data,
-                                       check_out=form.check_out.data, actor=current_user)
+                                       check_out=form.check_out.data, actor=current_user,
+                                       other_state_reason=form.other_state_reason.data)
         except DomainError as exc:
             show_error(form, exc)
         else:
@@ -167,7 +168,8 @@ def move_stay(slug: str, stay_id: int):
             place = housing_reads.get_accommodation(db.session, deployment,
                                                     form.accommodation_id.data)
             housing.move_stay(db.session, stay, accommodation=place, check_in=form.check_in.data,
-                              check_out=form.check_out.data, actor=current_user)
+                              check_out=form.check_out.data, actor=current_user,
+                              other_state_reason=form.other_state_reason.data)
         except DomainError as exc:
             show_error(form, exc)
         else:
