@@ -9,7 +9,7 @@ from app.extensions import db
 from app.models import Cost, Role, Signup, SignupStatus, Stay
 from app.services import housing, housing_reads
 
-from .browser import PHONE, chromium, live_server
+from .browser import PHONE, chromium, live_server, log_in_page
 from .builders import small_world
 from .conftest import PASSWORD, count_rows, csrf_token
 
@@ -79,11 +79,7 @@ def test_withdrawing_asks_first_and_works_without_javascript(app):
         db.session.commit()
     with live_server(app) as site, chromium() as browser:
         page = browser.new_context(java_script_enabled=False, **PHONE).new_page()
-        page.goto(site + "/login")
-        page.get_by_label("Email").fill(email)
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Log in").click()
-        page.wait_for_url("**/me/**")
+        log_in_page(page, site, email, PASSWORD, lands_on="**/me/**")
         page.get_by_role("link", name="Withdraw…").click()
         assert page.get_by_role("heading", name="Withdraw from NC?").is_visible()
         assert page.get_by_text("You may claim again later").is_visible()

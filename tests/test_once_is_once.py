@@ -12,7 +12,7 @@ from app.extensions import db
 from app.models import Cost, FormSubmission, Role
 from app.services import accounts
 
-from .browser import PHONE, chromium, live_server
+from .browser import PHONE, chromium, live_server, log_in_page
 from .builders import add_rate, d, small_world
 from .conftest import PASSWORD, count_rows, csrf_token
 from .live import BrowserSession, gunicorn
@@ -132,11 +132,7 @@ def test_back_and_submit_again_in_chromium_records_one_line(app, create_user):
     create_user(Role.ORGANISER, email="back-org@example.org")
     with live_server(app) as site, chromium() as browser:
         page = browser.new_page(**PHONE)
-        page.goto(site + "/login")
-        page.get_by_label("Email").fill("back-org@example.org")
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Log in").click()
-        page.wait_for_url("**/organiser/")
+        log_in_page(page, site, "back-org@example.org", PASSWORD, lands_on="**/organiser/")
         page.goto(site + _path(ids))
         page.get_by_label("Volunteer's email").fill(ids["emails"][0])
         page.get_by_label("Category").select_option("MEALS")

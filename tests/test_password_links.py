@@ -12,7 +12,7 @@ from app.extensions import db
 from app.models import Notification, Role, Signup, SignupStatus, User, Volunteer
 from app.services import volunteers_import
 
-from .browser import PHONE, chromium, live_server
+from .browser import PHONE, chromium, live_server, log_in_page
 from .builders import make_organiser, make_signup_deployment
 from .conftest import PASSWORD, csrf_token, log_in
 from .smtp_server import smtp_server
@@ -68,10 +68,7 @@ def test_an_imported_volunteer_is_invited_sets_a_password_logs_in_and_claims(app
         page.get_by_role("button", name="Set my password").click()
         page.wait_for_url("**/login")
         assert page.get_by_text("Your password is set. Log in with it.").is_visible()
-        page.get_by_label("Email").fill("ava@example.org")
-        page.get_by_label("Password").fill(NEW_PASSWORD)
-        page.get_by_role("button", name="Log in").click()
-        page.wait_for_url("**/me/**")
+        log_in_page(page, site, "ava@example.org", NEW_PASSWORD, lands_on="**/me/**")
         page.goto(site + "/me/declaration")
         page.get_by_label("Citizenship", exact=True).select_option("FOREIGN_NATIONAL")
         page.get_by_label("Country of citizenship (two letters)").fill("GB")
