@@ -67,3 +67,12 @@ def chromium():
             yield browser
         finally:
             browser.close()
+
+
+def log_in_page(page, site: str, email: str, password: str, *, lands_on: str = "**/*") -> None:
+    """Log in through the login form in ``page`` and wait for the page it lands on."""
+    page.goto(site + "/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(lands_on)

@@ -1,6 +1,6 @@
 """Pages and API from the outside: spots, errors, navigation."""
 from app.extensions import db
-from app.models import DeploymentStatus, Role, SignupStatus
+from app.models import DeploymentStatus, Role, SignupStatus, User
 
 from .builders import make_deployment, make_signup, make_volunteer
 from .conftest import csrf_token
@@ -89,14 +89,23 @@ def test_admin_changes_a_role(app, client, login_as, create_user):
     target = create_user(email="t@example.org")
     login_as(Role.ADMIN)
     token = csrf_token(client, "/admin/users")
+    # One click asks first, saying what the role may do; nothing changes yet.
+    asked = client.post(f"/admin/users/{target}/role", data={"csrf_token": token,
+                                                             "role": "admin"})
+    text = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and "Make t@example.org admin?" in text
+    assert "They will manage every account and role" in text
+    with app.app_context():
+        assert db.session.get(User, target).role is Role.VOLUNTEER
     response = client.post(f"/admin/users/{target}/role",
-                           data={"csrf_token": token, "role": "auditor"}, follow_redirects=True)
+                           data={"csrf_token": token, "role": "auditor", "confirmed": "yes"},
+                           follow_redirects=True)
     assert "t@example.org is now auditor." in response.get_data(as_text=True)
     bogus = client.post(f"/admin/users/{target}/role",
                         data={"csrf_token": token, "role": "emperor"}, follow_redirects=True)
     assert "Choose one of the roles." in bogus.get_data(as_text=True)
-    assert client.post("/admin/users/99999/role", data={"csrf_token": token,
-                                                        "role": "auditor"}).status_code == 404
+    assert client.post("/admin/users/99999/role", data={"csrf_token": token, "role": "auditor",
+                                                        "confirmed": "yes"}).status_code == 404
 
 
 def test_pages_are_built_for_phones(client):

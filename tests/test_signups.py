@@ -295,7 +295,7 @@ def test_cancel_with_a_reason_frees_the_spot():
     ("none", {"depart_on": "2024-11-30"}, signups.InvalidDates, "within NC's window"),
     ("none", {"arrive_on": "2024-10-25", "depart_on": "2024-10-22"}, signups.InvalidDates,
      "departure date is before"),
-    ("withdrawn", {}, signups.ClaimBlocked, "was withdrawn"),
+    ("cancelled", {}, signups.ClaimBlocked, "was cancelled .* by an organiser"),
     ("closed", {}, signups.DeploymentClosed, "not open"),
     ("undeclared", {}, signups.DeclarationRequired, "Declare your citizenship"),
 ])
@@ -305,8 +305,8 @@ def test_bad_claims_are_refused_and_write_nothing(setup, kwargs, error, words):
     vol = register_volunteer(declared=setup != "undeclared")
     if setup == "twice":
         claim_spot(dep, vol, "PA")
-    if setup == "withdrawn":
-        signups.withdraw(db.session, claim_spot(dep, vol).signup, actor=None)
+    if setup == "cancelled":
+        signups.cancel(db.session, claim_spot(dep, vol).signup, actor=None, reason="Visa refused.")
     if setup == "closed":
         dep.status = DeploymentStatus.CLOSED
     db.session.commit()

@@ -8,6 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, EmailField, HiddenField, IntegerField,
                      PasswordField, SelectChoice, SelectField, StringField, SubmitField)
 from wtforms.validators import EqualTo, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import HiddenInput
 
 from ..models import ElectionOffice, Role
 
@@ -42,6 +43,40 @@ class BaseForm(FlaskForm):
         return True
 
 
+class _RestorableHidden(HiddenInput):
+    """A hidden value rendered as a text input with the ``hidden`` attribute: when the back
+    button shows a form again, browsers restore the values of text inputs (with what was
+    typed) but not of hidden ones, and the token must come back with the values."""
+    input_type = "text"
+
+    def __call__(self, field, **kwargs):
+        kwargs.setdefault("class", "once-token")
+        kwargs.setdefault("tabindex", "-1")
+        kwargs.setdefault("aria-hidden", "true")
+        return super().__call__(field, **kwargs)
+
+
+class OnceTokenField(HiddenField):
+    widget = _RestorableHidden()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.type = "HiddenField"  # rendered with the hidden fields, never as a labelled one
+
+
+class OnceForm(BaseForm):
+    """A form that creates something: it carries a one-time token (``services.once``), so
+    submitting the same rendered form twice saves one record."""
+    once = OnceTokenField()
+
+    def with_token(self) -> "OnceForm":
+        """Give a freshly rendered form its token (a re-shown one keeps the one it had)."""
+        from ..services.once import new_token
+        if not self.once.data:
+            self.once.data = new_token()
+        return self
+
+
 class ConfirmForm(BaseForm):
     """A button that changes something: POST with a CSRF token and nothing else."""
     submit = SubmitField("Confirm")
@@ -62,6 +97,20 @@ class RegisterForm(BaseForm):
     confirm = PasswordField("Repeat password",
                             validators=[InputRequired(), EqualTo("password", "The passwords differ.")])
     submit = SubmitField("Create account")
+
+
+class ForgotPasswordForm(BaseForm):
+    email = EmailField("Email", validators=[InputRequired(), Length(max=254)],
+                       description="The address you log in with.")
+    submit = SubmitField("Send me a link")
+
+
+class SetPasswordForm(BaseForm):
+    password = PasswordField("New password", validators=[InputRequired(), Length(max=200)],
+                             description="At least 12 characters; a few words work well.")
+    confirm = PasswordField("Repeat the new password",
+                            validators=[InputRequired(), EqualTo("password", "The passwords differ.")])
+    submit = SubmitField("Set my password")
 
 
 def election_code_field():

@@ -45,6 +45,10 @@ class StayForm(BaseForm):
     check_in = DateField("Check-in", validators=[InputRequired("Give a check-in date.")])
     check_out = DateField("Check-out", validators=[InputRequired("Give a check-out date.")],
                           description="The morning they leave: the last night is the one before.")
+    other_state_reason = TextAreaField(
+        "Reason for a bed in another state", validators=[Optional(), Length(max=500)],
+        description="Only for a place outside the state of the volunteer's sign-up; auditors "
+                    "see it.")
     submit = SubmitField("Give a bed")
 
 

@@ -7,7 +7,7 @@ from wtforms import (BooleanField, DateField, EmailField, SelectChoice, SelectFi
 from wtforms.validators import InputRequired, Length, Optional
 
 from ..models import CostCategory, OrganisationType, PayerKind
-from . import BaseForm, enum_choices
+from . import BaseForm, OnceForm, enum_choices
 
 _KIND_LABELS = {
     PayerKind.SELF: "The volunteer themself",
@@ -59,7 +59,7 @@ class RateForm(BaseForm):
     submit = SubmitField("Add rate")
 
 
-class CostForm(BaseForm):
+class CostForm(OnceForm):
     """``payer_id`` and ``arranged_by_id`` choices: the deployment's payers (set by the view)."""
     volunteer_email = EmailField("Volunteer's email", validators=[InputRequired(),
                                                                    Length(max=254)])
@@ -100,6 +100,8 @@ class CostForm(BaseForm):
     list_expenses = SubmitField("List their own expenses")
     #: Shown only when the compliance rules warn about this line (see the view).
     save_anyway = BooleanField("Save anyway: I have read the warnings above")
+    #: Shown only when an identical line was recorded in the last half hour (see the view).
+    save_duplicate = BooleanField("Record another identical line: it is a second, real expense")
     submit = SubmitField("Save line")
 
 

@@ -8,8 +8,10 @@ from .housing import Accommodation, Stay
 from .ledger import Cost, ExchangeRate, Payer
 from .notifications import Notification
 from .reports import Report
+from .submissions import FormSubmission
 
 __all__ = ["Accommodation", "ApiToken", "AuditEvent", "AuditHead", "Cost", "Deployment",
-           "ExchangeRate", "Finding", "FindingReview", "GENESIS_HASH", "Notification", "Payer",
+           "ExchangeRate", "Finding", "FindingReview", "FormSubmission", "GENESIS_HASH",
+           "Notification", "Payer",
            "Placement",
            "Report", "Signup", "Stay", "User", "Volunteer"]

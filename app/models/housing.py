@@ -59,6 +59,9 @@ class Stay(db.Model):
     accommodation_id: Mapped[int] = mapped_column(ForeignKey("accommodations.id"), index=True)
     check_in: Mapped[date]
     check_out: Mapped[date]
+    #: Why the volunteer sleeps in another state than their sign-up's (required then; shown
+    #: to auditors).
+    other_state_reason: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     accommodation: Mapped[Accommodation] = relationship(back_populates="stays")

@@ -22,7 +22,7 @@ from decimal import Decimal
 from sqlalchemy import inspect, select, text
 from sqlalchemy.orm import Session
 
-from ..models import GENESIS_HASH, AuditEvent, AuditHead, Finding
+from ..models import GENESIS_HASH, AuditEvent, AuditHead, Finding, FormSubmission
 from ..models.types import utcnow
 
 _PENDING = "audit_pending"
@@ -32,7 +32,8 @@ SYSTEM_ACTOR = (None, "system")
 #: Never written to the chain in clear; the event still says they changed.
 _REDACTED = {"password_hash", "token_hash", "session_nonce"}
 #: Findings are derived data (recomputed from audited facts); reviews of them are audited.
-_NOT_AUDITED = (AuditEvent, AuditHead, Finding)
+#: A form's one-time token is bookkeeping against double submission, not a fact.
+_NOT_AUDITED = (AuditEvent, AuditHead, Finding, FormSubmission)
 
 
 def act_as(session: Session, actor) -> None:

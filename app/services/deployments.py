@@ -52,6 +52,37 @@ def open_deployments(session: Session) -> list[Deployment]:
                                 .order_by(Deployment.starts_on, Deployment.name)))
 
 
+#: A state's spots: far above any real deployment, low enough to catch a typo.
+MAX_CAPACITY = 10_000
+#: A deployment's dates lie within this many years of today (2024's demo still fits; 1900
+#: and 2999 do not).
+DATE_SPAN_YEARS = 5
+
+
+def check_capacity(capacity: int, field: str = "capacity") -> int:
+    """:raises ValidationFailed: negative, or more than MAX_CAPACITY"""
+    if capacity < 0:
+        raise ValidationFailed("Capacity cannot be negative.", field=field)
+    if capacity > MAX_CAPACITY:
+        raise ValidationFailed(f"{capacity:,} spots is more than a state can hold here (at most "
+                               f"{MAX_CAPACITY:,}); check the figure.", field=field)
+    return capacity
+
+
+def check_dates(starts_on: date, ends_on: date, today: date | None = None) -> None:
+    """:raises ValidationFailed: out of order, or not within DATE_SPAN_YEARS of today"""
+    today = today or date.today()
+    earliest = today.replace(year=today.year - DATE_SPAN_YEARS, day=min(today.day, 28))
+    latest = today.replace(year=today.year + DATE_SPAN_YEARS, day=min(today.day, 28))
+    for name, value in (("starts_on", starts_on), ("ends_on", ends_on)):
+        if not earliest <= value <= latest:
+            raise ValidationFailed(f"{value.isoformat()} is not within {DATE_SPAN_YEARS} years of "
+                                   f"today ({earliest.isoformat()} to {latest.isoformat()}); "
+                                   "check the year.", field=name)
+    if ends_on < starts_on:
+        raise ValidationFailed("The end date is before the start date.", field="ends_on")
+
+
 def parse_state_spots(values: list[str]) -> dict[str, int]:
     """``["NC:25", "PA:10"]`` → ``{"NC": 25, "PA": 10}``.
 
@@ -65,7 +96,7 @@ def parse_state_spots(values: list[str]) -> dict[str, int]:
         code = state_code(code)
         if code in spots:
             raise ValidationFailed(f"{code} is given twice.", field="state")
-        spots[code] = int(number)
+        spots[code] = check_capacity(int(number), field="state")
     return spots
 
 
@@ -168,8 +199,7 @@ def create_deployment(session: Session, *, slug: str, name: str, actor: User | N
         raise ValidationFailed("Enter a name.", field="name")
     starts_on = starts_on or date.today()
     ends_on = ends_on or starts_on + timedelta(days=30)
-    if ends_on < starts_on:
-        raise ValidationFailed("The end date is before the start date.", field="ends_on")
+    check_dates(starts_on, ends_on)
     if session.scalar(select(Deployment.id).where(Deployment.slug == slug)) is not None:
         raise Conflict(f"A deployment called {slug!r} already exists.", field="slug")
     election = election or Election()
@@ -197,8 +227,7 @@ def set_capacity(session: Session, deployment: Deployment, state: str, capacity:
     """
     audit.act_as(session, actor)
     code = state_code(state)
-    if capacity < 0:
-        raise ValidationFailed("Capacity cannot be negative.", field="capacity")
+    check_capacity(capacity)
     placement = session.scalar(select(Placement).where(Placement.deployment_id == deployment.id,
                                                        Placement.state_code == code))
     if placement is None:

@@ -18,7 +18,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from ..models import (Accommodation, AccommodationKind, Cost, CostCategory, CostSplit,
-                      Deployment, Signup, SPOT_HOLDING_STATUSES, Stay, User)
+                      Deployment, Placement, Signup, SPOT_HOLDING_STATUSES, Stay, User)
 from ..models.types import utcnow
 from . import audit, choices, ledger, money
 from .errors import Conflict, NotFound, ValidationFailed
@@ -66,7 +66,7 @@ def _accommodation_fields(session: Session, deployment: Deployment, fields: dict
                                         what="kind of accommodation"),
         "cost_split": lambda v: choices.parse(CostSplit, v, field="cost_split",
                                               what="way to split the cost"),
-        "state_code": lambda v: state_code(v),
+        "state_code": lambda v: _deployment_state(session, deployment, v),
         "beds": _beds,
         "nightly_cost": lambda v: money.parse_amount(v, field="nightly_cost"),
         "currency": lambda v: currency_code(v or "USD"),
@@ -90,6 +90,22 @@ def _accommodation_fields(session: Session, deployment: Deployment, fields: dict
     if "payer_id" in out and out["payer_id"] is None:
         raise ValidationFailed("Choose who pays for the place.", field="payer_id")
     return out
+
+
+def _deployment_state(session: Session, deployment, raw) -> str:
+    """A state code of one of the deployment's placements: a place elsewhere would house no
+    one it can place.
+
+    :raises ValidationFailed: not a state, or not one of the deployment's
+    """
+    code = state_code(raw)
+    states = sorted(session.scalars(select(Placement.state_code)
+                                    .where(Placement.deployment_id == deployment.id)))
+    if code not in states:
+        raise ValidationFailed(f"{code} is not one of this deployment's states "
+                               f"({', '.join(states) or 'none yet'}); add the state to the "
+                               "deployment first.", field="state_code")
+    return code
 
 
 def add_accommodation(session: Session, *, deployment, actor: User | None,
@@ -236,24 +252,45 @@ def _check_stay(session: Session, signup: Signup, accommodation: Accommodation, 
                        f"all {accommodation.beds} are taken.", field="accommodation_id")
 
 
+def _other_state_reason(signup: Signup, accommodation: Accommodation,
+                        reason: str | None) -> str | None:
+    """A bed in another state than the sign-up's needs a reason; the same state keeps none.
+
+    :raises ValidationFailed: another state and no reason
+    """
+    reason = " ".join((reason or "").split())[:500] or None
+    state = signup.placement.state_code
+    if accommodation.state_code == state:
+        return None
+    if reason is None:
+        raise ValidationFailed(f"{accommodation.name} is in {accommodation.state_code}, but "
+                               f"{signup.volunteer.full_name}'s sign-up is for {state}. Give "
+                               "the reason for a bed in another state (auditors see it), or "
+                               "choose a place in " + state + ".", field="other_state_reason")
+    return reason
+
+
 def assign_stay(session: Session, *, signup: Signup, accommodation: Accommodation,
-                check_in: date, check_out: date, actor: User | None) -> Stay:
+                check_in: date, check_out: date, actor: User | None,
+                other_state_reason: str | None = None) -> Stay:
     """Put a signed-up volunteer in a bed for the nights [check_in, check_out).
 
-    Also records the stay's housing cost line, paid by the accommodation's payer.
+    Also records the stay's housing cost line, paid by the accommodation's payer. A place in
+    another state than the sign-up's needs ``other_state_reason``.
 
-    :raises ValidationFailed: dates out of order or outside the volunteer's dates, no exchange
-        rate for a foreign-currency place
+    :raises ValidationFailed: dates out of order or outside the volunteer's dates, another
+        state without a reason, no exchange rate for a foreign-currency place
     :raises Conflict: a night with no free bed, or the volunteer already sleeps elsewhere
     """
     audit.act_as(session, actor)
     _check_dates(check_in, check_out)
+    reason = _other_state_reason(signup, accommodation, other_state_reason)
     _lock_volunteer(session, signup.volunteer_id)
     _lock_accommodation(session, accommodation)
     session.refresh(signup)
     _check_stay(session, signup, accommodation, check_in, check_out)
     stay = Stay(signup_id=signup.id, accommodation=accommodation, check_in=check_in,
-                check_out=check_out)
+                check_out=check_out, other_state_reason=reason)
     session.add(stay)
     session.flush()
     _sync_stay_cost(session, stay, actor)
@@ -261,7 +298,8 @@ def assign_stay(session: Session, *, signup: Signup, accommodation: Accommodatio
 
 
 def move_stay(session: Session, stay: Stay, *, accommodation: Accommodation, check_in: date,
-              check_out: date, actor: User | None) -> Stay:
+              check_out: date, actor: User | None,
+              other_state_reason: str | None = None) -> Stay:
     """Move a whole stay to another place and/or other dates; its cost line follows.
 
     :raises ValidationFailed, Conflict: as for ``assign_stay``
@@ -269,6 +307,8 @@ def move_stay(session: Session, stay: Stay, *, accommodation: Accommodation, che
     audit.act_as(session, actor)
     _check_dates(check_in, check_out)
     signup = stay.signup
+    stay.other_state_reason = _other_state_reason(
+        signup, accommodation, other_state_reason or stay.other_state_reason)
     _lock_volunteer(session, signup.volunteer_id)
     _lock_accommodation(session, accommodation)
     session.refresh(signup)

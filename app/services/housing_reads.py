@@ -13,8 +13,20 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
-from ..models import (Accommodation, AccommodationKind, Cost, Deployment, Payer, Placement,
-                      Signup, SPOT_HOLDING_STATUSES, Stay, User, Volunteer)
+from ..models import (
+    SPOT_HOLDING_STATUSES,
+    Accommodation,
+    AccommodationKind,
+    Cost,
+    Deployment,
+    Payer,
+    Placement,
+    Signup,
+    Stay,
+    User,
+    Volunteer,
+)
+from ..models.types import utcnow
 from .errors import NotFound
 from .housing import nights
 from .paging import Page, paginate
@@ -241,6 +253,13 @@ def stays_in(session: Session, accommodation: Accommodation) -> list[dict]:
 
 def stay_cost_line(session: Session, stay: Stay) -> Cost | None:
     return session.scalar(select(Cost).where(Cost.stay_id == stay.id))
+
+
+def future_stays(session: Session, signup: Signup, today=None) -> list[Stay]:
+    """The stays ending a sign-up would give back (``housing.release_stays``): those not yet
+    over."""
+    today = today or utcnow().date()
+    return [stay for stay in stays_of(session, signup) if stay.check_out > today]
 
 
 def stays_of(session: Session, signup: Signup) -> list[Stay]:

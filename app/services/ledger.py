@@ -8,7 +8,7 @@ rule about what a line may hold is checked in one place.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select, text
@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, aliased
 
 from ..models import (CostCategory, CostOrigin, Cost, Deployment, ExchangeRate, OrganisationType,
                       Payer, PayerKind, User, Volunteer)
+from ..models.types import utcnow
 from . import audit, choices, money
 from .errors import Conflict, NotFound, ValidationFailed
 from .paging import Page, choice_arg, id_arg, page_number, paginate
@@ -411,6 +412,32 @@ def record_cost(session: Session, *, deployment: Deployment, volunteer: Voluntee
                          amount=amount, currency=currency, incurred_on=incurred_on, payer=payer,
                          amount_usd=amount_usd, **details)
     return add_lines(session, deployment, [values])[0]
+
+
+#: A line identical to one recorded this recently is most likely the same form sent again
+#: (the back button brings back the values, not the form's one-time token).
+SAME_LINE_WINDOW = timedelta(minutes=30)
+
+
+def same_line_recently(session: Session, deployment: Deployment, *, volunteer: Volunteer,
+                       category, amount, currency: str, incurred_on: date, payer: Payer,
+                       description: str = "", **_other) -> Cost | None:
+    """A line of the last half hour with the same volunteer, category, amount, currency, date,
+    payer and description, if there is one (the newest)."""
+    try:
+        amount = money.parse_amount(amount)
+        category = choices.parse(CostCategory, category, field="category", what="category",
+                                 case="upper")
+    except ValidationFailed:
+        return None  # record_cost says what is wrong with the line
+    return session.scalar(
+        select(Cost).where(Cost.deployment_id == deployment.id,
+                           Cost.volunteer_id == volunteer.id, Cost.category == category,
+                           Cost.amount == amount, Cost.currency == str(currency).upper(),
+                           Cost.incurred_on == incurred_on, Cost.payer_id == payer.id,
+                           Cost.description == (description or ""),
+                           Cost.created_at >= utcnow() - SAME_LINE_WINDOW)
+        .order_by(Cost.id.desc()).limit(1))
 
 
 def write_stay_line(session: Session, deployment: Deployment, *, stay_id: int,

@@ -7,6 +7,8 @@ up to the cent — everywhere: the cost form, its warnings, imports and stays' h
 """
 from __future__ import annotations
 
+import re
+
 from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import date
@@ -27,17 +29,53 @@ MAX_AMOUNT = Decimal("10000000.00")
 
 
 # -- reading ------------------------------------------------------------------------------
-def parse_amount(raw, *, field: str = "amount") -> Decimal:
-    """A non-negative amount with at most two decimal places (``1,250.00`` is fine).
+#: A number as people type it here: a decimal point, and commas only between thousands in
+#: groups of three (DESIGN.md). "12,50" and "1.250,00" are refused, never guessed.
+_GROUPED = re.compile(r"^\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
+_PLAIN = re.compile(r"^(?:\d+(?:\.\d*)?|\.\d+)$")
+#: One comma as the last separator, not followed by exactly three digits, or after a point
+#: ("12,50", "1,2745", "1.250,00"): a decimal comma.
+_DECIMAL_COMMA = re.compile(r"^\d[\d.]*,(?:\d{1,2}|\d{4,})$|^\d{1,3}(?:\.\d{3})+,\d+$")
 
-    :raises ValidationFailed: empty, not a number, negative, finer than cents or absurdly large
+
+def _number(raw: str, *, what: str, example: str, field: str) -> Decimal:
+    """``raw`` read by the one rule for typed numbers (forms and imports alike).
+
+    :raises ValidationFailed: a decimal comma, misplaced thousands commas, not a number
+    """
+    text = raw.strip().replace("\u00a0", "").replace(" ", "")
+    if _PLAIN.match(text):
+        return Decimal(text)
+    if _GROUPED.match(text):
+        return Decimal(text.replace(",", ""))
+    if _DECIMAL_COMMA.match(text):
+        point = text.replace(".", "").replace(",", ".")
+        raise ValidationFailed(f"{raw.strip()!r} uses a decimal comma: write it with a point "
+                               f"({point}); commas may only group thousands, as in 1,250.00.",
+                               field=field)
+    if "," in text:
+        raise ValidationFailed(f"{raw.strip()!r} has a comma that does not group thousands: "
+                               f"use a point for decimals and commas only between groups of "
+                               f"three digits (e.g. {example}).", field=field)
+    raise ValidationFailed(f"{raw.strip()!r} is not {what} (e.g. {example}).", field=field)
+
+
+def parse_amount(raw, *, field: str = "amount") -> Decimal:
+    """A non-negative amount with at most two decimal places (``1,250.00`` is fine; a decimal
+    comma such as ``12,50`` is refused).
+
+    :raises ValidationFailed: empty, not a number, a decimal comma, negative, finer than cents
+        or absurdly large
     """
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         raise ValidationFailed("Enter an amount (e.g. 129.50).", field=field)
     if isinstance(raw, float):
         raise ValidationFailed("Amounts are exact decimals, never floating point.", field=field)
+    if isinstance(raw, str) and raw.strip().startswith("-"):
+        raise ValidationFailed("An amount cannot be negative.", field=field)
     try:
-        value = raw if isinstance(raw, Decimal) else Decimal(str(raw).strip().replace(",", ""))
+        value = raw if isinstance(raw, Decimal) else _number(
+            str(raw), what="an amount", example="129.50", field=field)
     except InvalidOperation:
         raise ValidationFailed(f"{raw!r} is not an amount (e.g. 129.50).", field=field) from None
     if not value.is_finite():
@@ -57,8 +95,13 @@ def parse_rate(raw, *, field: str = "usd_per_unit") -> Decimal:
 
     :raises ValidationFailed: not a number, zero or negative, too precise
     """
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        raise ValidationFailed("Enter a rate (e.g. 1.2745).", field=field)
+    if isinstance(raw, str) and raw.strip().startswith("-"):
+        raise ValidationFailed("A rate must be a number above zero (e.g. 1.2745).", field=field)
     try:
-        value = raw if isinstance(raw, Decimal) else Decimal(str(raw).strip())
+        value = raw if isinstance(raw, Decimal) else _number(
+            str(raw), what="a rate", example="1.2745", field=field)
     except InvalidOperation:
         raise ValidationFailed(f"{raw!r} is not a rate (e.g. 1.2745).", field=field) from None
     if not value.is_finite() or value <= 0:

@@ -50,6 +50,21 @@ def state_roster(session: Session, placement: Placement, *, page: int = 1,
     return StateRoster(found, ahead)
 
 
+def earlier_signups(session: Session, placement: Placement, limit: int = 200) -> list[Signup]:
+    """Withdrawn, rejected and cancelled sign-ups of a placement whose volunteer holds no
+    active sign-up in the deployment (the ones an organiser could reinstate), newest first."""
+    active = select(Signup.volunteer_id).where(
+        Signup.deployment_id == placement.deployment_id,
+        Signup.status.in_(list(ROSTER_ORDER)))
+    return list(session.scalars(
+        select(Signup).where(Signup.placement_id == placement.id,
+                             Signup.status.in_([SignupStatus.WITHDRAWN, SignupStatus.REJECTED,
+                                                SignupStatus.CANCELLED]),
+                             Signup.volunteer_id.not_in(active))
+        .options(joinedload(Signup.volunteer).joinedload(Volunteer.user))
+        .order_by(Signup.updated_at.desc(), Signup.id.desc()).limit(limit)).unique())
+
+
 def pending_claims(session: Session, deployment: Deployment, limit: int = PER_PAGE
                    ) -> list[Signup]:
     """Claims waiting for an organiser's decision, oldest first."""

@@ -159,7 +159,7 @@ def claim_spot(session: Session, *, deployment: Deployment, volunteer: Volunteer
                role, actor: User | None, arrive_on: date | None = None,
                depart_on: date | None = None, attest: bool = False,
                override_reason: str | None = None, now: datetime | None = None,
-               require_attestation: bool = True) -> ClaimResult:
+               require_attestation: bool = True, by_organiser: bool = False) -> ClaimResult:
     """Claim one of the remaining spots in ``state``, or join its waitlist when it is full.
 
     The claim holds a spot as ``confirmed``, or ``pending_approval`` when the deployment needs
@@ -168,6 +168,9 @@ def claim_spot(session: Session, *, deployment: Deployment, volunteer: Volunteer
 
     ``require_attestation`` False is for organisers placing people (imports): the volunteer's
     own attestation is then still missing, and shown as such, until they sign it.
+    ``by_organiser``: an organiser places the volunteer (an import, a reinstatement), so an
+    earlier rejection or cancellation does not block the claim. A volunteer's own withdrawal
+    never does: they may claim again, by the same rules.
 
     :raises DeploymentClosed, DeclarationRequired, AttestationRequired, UnknownState,
         InvalidRole, InvalidDates, AlreadyClaimed, ClaimBlocked, PlacementFull (no waitlist)
@@ -190,7 +193,7 @@ def claim_spot(session: Session, *, deployment: Deployment, volunteer: Volunteer
 
     placement = spots.lock_placement(session, placement.id)
     now = utcnow() if now is None else now
-    _refuse_second_claim(session, deployment, volunteer)
+    _refuse_second_claim(session, deployment, volunteer, by_organiser=by_organiser)
     counts = spots.counts(session, placement.id, now)
     if counts.overdue_offers or (counts.waitlisted and counts.held < placement.capacity):
         spots.offer_free_spots(session, placement, now)  # people already waiting come first
@@ -224,7 +227,11 @@ def claim_spot(session: Session, *, deployment: Deployment, volunteer: Volunteer
     return ClaimResult(signup, position)
 
 
-_BLOCKING = (SignupStatus.WITHDRAWN, SignupStatus.CANCELLED, SignupStatus.REJECTED)
+#: An organiser's decisions: a volunteer cannot undo them by claiming again (an organiser can
+#: reinstate them). Their own withdrawal does not block a new claim.
+_BLOCKING = (SignupStatus.CANCELLED, SignupStatus.REJECTED)
+#: Sign-ups an organiser can reinstate through the claim path.
+REINSTATABLE = (SignupStatus.WITHDRAWN, SignupStatus.CANCELLED, SignupStatus.REJECTED)
 
 
 _EARLIER = (select(Signup.status, Signup.updated_at)
@@ -233,16 +240,37 @@ _EARLIER = (select(Signup.status, Signup.updated_at)
             .order_by(Signup.updated_at.desc()))
 
 
-def _refuse_second_claim(session: Session, deployment: Deployment, volunteer: Volunteer) -> None:
+def _refuse_second_claim(session: Session, deployment: Deployment, volunteer: Volunteer, *,
+                         by_organiser: bool) -> None:
     earlier = session.connection().execute(_EARLIER, {"deployment": deployment.id,
                                                       "volunteer": volunteer.id}).all()
     if any(status in ACTIVE_SIGNUP_STATUSES for status, _ in earlier):
         raise AlreadyClaimed("You already have a sign-up in this deployment; withdraw it "
                              "first to change state.")
+    if by_organiser:
+        return  # an organiser placing or reinstating someone decides anew
     for status, when in earlier:
         if status in _BLOCKING:
-            raise ClaimBlocked(f"Your earlier sign-up was {status.value} on {when:%-d %b %Y}; "
-                               "ask an organiser to take you back.")
+            raise ClaimBlocked(f"Your earlier sign-up was {status.value} on {when:%-d %b %Y} "
+                               "by an organiser; an organiser can reinstate you.")
+
+
+def reinstate(session: Session, signup: Signup, *, actor: User | None) -> ClaimResult:
+    """Take back a volunteer whose sign-up was withdrawn, rejected or cancelled: a new claim
+    in the same state, role and dates, through the claim path (capacity and the waitlist
+    apply; the earlier sign-up stays as history).
+
+    :raises Conflict: the sign-up is still active
+    :raises DeploymentClosed, AlreadyClaimed, PlacementFull, … as for ``claim_spot``
+    """
+    if signup.status not in REINSTATABLE:
+        raise Conflict(f"This sign-up is {signup.status.value}: there is nothing to reinstate.")
+    placement = signup.placement
+    return claim_spot(session, deployment=placement.deployment, volunteer=signup.volunteer,
+                      state=placement.state_code, role=signup.role, actor=actor,
+                      arrive_on=signup.arrive_on, depart_on=signup.depart_on,
+                      override_reason=signup.role_override_reason, require_attestation=False,
+                      by_organiser=True)
 
 
 # -- the volunteer's own changes --------------------------------------------------------------

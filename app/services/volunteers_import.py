@@ -26,8 +26,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from ..models import (ACTIVE_SIGNUP_STATUSES, Affiliation, Citizenship, Deployment, LeaveType,
-                      Role, Signup, SignupRole, SignupStatus, User)
-from . import accounts, audit, choices, csv_import, signups, spots
+                      Role, Signup, SignupRole, User)
+from . import accounts, audit, choices, csv_import, password_links, signups, spots
 from .csv_import import ParsedFile, Row, limited, parse_date
 from .errors import DomainError
 from .validation import country_code, normalise_email
@@ -143,10 +143,11 @@ def _check_existing(session: Session, deployment: Deployment, rows: list[Row],
         users.update((u.email, u) for u in session.scalars(
             select(User).where(User.email.in_(emails[start:start + 500]))
             .options(joinedload(User.volunteer))))
+    # Only a sign-up still active stands in the way: someone who withdrew, or whom an
+    # organiser rejected or cancelled, is taken back by the import (a new claim).
     claimed = set(session.scalars(select(Signup.volunteer_id).where(
         Signup.deployment_id == deployment.id,
-        Signup.status.in_([*ACTIVE_SIGNUP_STATUSES, SignupStatus.WITHDRAWN,
-                           SignupStatus.CANCELLED, SignupStatus.REJECTED]))))
+        Signup.status.in_(ACTIVE_SIGNUP_STATUSES))))
     for row, cell in zip(rows, cells):
         user = users.get(cell["email"])
         if user is None:
@@ -155,8 +156,8 @@ def _check_existing(session: Session, deployment: Deployment, rows: list[Row],
             row.error("email", f"belongs to an account of the {user.role.value} role, not a "
                                "volunteer.")
         elif cell["state"] and user.volunteer.id in claimed:
-            row.error("email", "this volunteer already has (or had) a sign-up in this "
-                               "deployment; change it on the roster instead.")
+            row.error("email", "this volunteer already has a sign-up in this deployment; "
+                               "change it on the roster instead.")
     return users
 
 
@@ -223,6 +224,8 @@ def _write_row(session: Session, deployment: Deployment, cell: dict, user: User 
     if user is None:
         user = accounts.create_user(session, email=cell["email"], full_name=cell["full_name"],
                                     role=Role.VOLUNTEER, password=None, actor=actor)
+        # They choose their password from the invitation's link (sent with the import).
+        password_links.invite(session, user, actor=actor)
         result.new_accounts += 1
     volunteer = user.volunteer
     signups.declare(session, volunteer, citizenship=cell["citizenship"], country=cell["country"],
@@ -234,5 +237,6 @@ def _write_row(session: Session, deployment: Deployment, cell: dict, user: User 
         claim = signups.claim_spot(
             session, deployment=deployment, volunteer=volunteer, state=cell["state"],
             role=cell["role"], arrive_on=cell["arrive_on"], depart_on=cell["depart_on"],
-            override_reason=cell["override"], actor=actor, require_attestation=False)
+            override_reason=cell["override"], actor=actor, require_attestation=False,
+            by_organiser=True)
         result.claims[(cell["state"], claim.signup.status.value)] += 1

@@ -1,13 +1,14 @@
 """The administrators' area: users and roles."""
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..extensions import db
-from ..forms import RoleForm
+from ..forms import ConfirmForm, RoleForm
 from ..models import Role
 from ..security import gate
-from ..services import accounts
+from ..services import accounts, password_links
 from ..services.errors import DomainError
+from .common import confirm_page
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 gate(bp, Role.ADMIN)
@@ -16,7 +17,7 @@ gate(bp, Role.ADMIN)
 @bp.get("/users")
 def users():
     return render_template("admin/users.html", users=accounts.all_users(db.session),
-                           form=RoleForm())
+                           form=RoleForm(), invite_form=ConfirmForm())
 
 
 @bp.post("/users/<int:user_id>/role")
@@ -26,6 +27,23 @@ def change_role(user_id: int):
     if not form.validate_on_submit():
         flash("Choose one of the roles.", "error")
         return redirect(url_for("admin.users"))
+    if request.form.get("confirmed") != "yes":
+        role = Role(form.role.data)
+        power = {Role.ADMIN: "They will manage every account and role, and see everything.",
+                 Role.ORGANISER: "They will change deployments, sign-ups, housing and the "
+                                 "ledger.",
+                 Role.AUDITOR: "They will read everything and review findings, and change "
+                               "nothing else.",
+                 Role.VOLUNTEER: "They will see only their own trip and statements."}[role]
+        return confirm_page(
+            title=f"Make {user.email} {role.label.lower()}?",
+            consequences=[f"{user.full_name} is {user.role.label.lower()} now and becomes "
+                          f"{role.label.lower()}. {power}",
+                          "Their other sessions stay signed in; the change is in the audit "
+                          "trail."],
+            action=url_for("admin.change_role", user_id=user.id),
+            button=f"Yes, make them {role.label.lower()}", back=url_for("admin.users"),
+            fields={"role": role.value, "confirmed": "yes"})
     try:
         accounts.set_role(db.session, user, form.role.data, actor=current_user)
     except DomainError as exc:
@@ -34,4 +52,17 @@ def change_role(user_id: int):
     else:
         db.session.commit()
         flash(f"{user.email} is now {user.role.label.lower()}.", "success")
+    return redirect(url_for("admin.users"))
+
+
+@bp.post("/users/<int:user_id>/invite")
+def invite(user_id: int):
+    """Send (again) the link to choose a password, e.g. after the first one expired."""
+    user = accounts.get_user_by_id(db.session, user_id)
+    if not ConfirmForm().validate_on_submit():
+        flash("The form expired; try again.", "error")
+        return redirect(url_for("admin.users"))
+    password_links.invite(db.session, user, actor=current_user)
+    db.session.commit()
+    flash(f"An invitation to choose a password is in the outbox for {user.email}.", "success")
     return redirect(url_for("admin.users"))

@@ -3,10 +3,10 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db, limiter
-from ..forms import ConfirmForm, LoginForm, RegisterForm
+from ..forms import ConfirmForm, ForgotPasswordForm, LoginForm, RegisterForm, SetPasswordForm
 from .common import show_error
 from ..security import home_for, safe_next
-from ..services import accounts
+from ..services import accounts, password_links
 from ..services.errors import EmailTaken, ValidationFailed
 
 bp = Blueprint("auth", __name__)
@@ -61,6 +61,57 @@ def register():
                   "success")
             return redirect(url_for("volunteer.home"))
     return render_template("auth/register.html", form=form), 200 if not form.errors else 422
+
+
+@bp.route("/forgot", methods=["GET", "POST"])
+@limiter.limit(_login_rate, methods=["POST"])
+def forgot_password():
+    """Ask for a link to set a new password. The answer is the same whether or not an
+    account has the address, and the message is sent from the outbox (``jobs run``), not
+    during the request, so neither the words nor the time tell."""
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        password_links.request_reset(db.session, form.email.data)
+        db.session.commit()
+        flash("If an account has that address, a link to set a new password is on its way. "
+              "It works once, within an hour.", "info")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/forgot.html", form=form), 200 if not form.errors else 422
+
+
+def _set_password_page(token: str, purpose, title: str, done: str):
+    try:
+        user = password_links.user_for(db.session, token, purpose)
+    except password_links.LinkRefused as exc:
+        db.session.rollback()
+        return render_template("auth/link_refused.html", message=exc.message), 400
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            password_links.set_password_by_link(db.session, token, purpose, form.password.data)
+        except ValidationFailed as exc:
+            db.session.rollback()
+            form.password.errors = [exc.message]
+        else:
+            db.session.commit()
+            flash(done, "success")
+            return redirect(url_for("auth.login"))
+    return render_template("auth/set_password.html", form=form, title=title,
+                           email=user.email), 200 if not form.errors else 422
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+@limiter.limit(_login_rate, methods=["POST"])
+def reset_password(token: str):
+    return _set_password_page(token, password_links.RESET, "Set a new password",
+                              "Your new password is set. Log in with it.")
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+@limiter.limit(_login_rate, methods=["POST"])
+def accept_invitation(token: str):
+    return _set_password_page(token, password_links.INVITE, "Choose your password",
+                              "Your password is set. Log in with it.")
 
 
 @bp.post("/logout")

@@ -1,5 +1,7 @@
 """Small pieces every blueprint's views share."""
-from flask import flash
+from flask import abort, flash, render_template
+
+from ..security import can_change
 
 from ..extensions import db
 from ..services.errors import DomainError
@@ -10,3 +12,16 @@ def show_error(form, exc: DomainError) -> None:
     db.session.rollback()
     if not form.apply_domain_error(exc):
         flash(exc.message, "error")
+
+
+def confirm_page(*, title: str, consequences: list[str], action: str, button: str,
+                 back: str, fields: dict | None = None):
+    """The page a destructive action shows first: what will happen, then one button that does
+    it (a plain form: no JavaScript needed) and a way back. Only for those who may change
+    things here (a read-only visitor gets 403, not a button that would fail)."""
+    from ..forms import ConfirmForm
+    if not can_change():
+        abort(403, "Your account's role may look but not change.")
+    return render_template("confirm.html", title=title, consequences=consequences,
+                           action=action, button=button, back=back, fields=fields or {},
+                           form=ConfirmForm())

@@ -10,7 +10,7 @@ from ..forms import ConfirmForm
 from ..forms.housing import AccommodationForm, EndStayForm, MoveStayForm, SplitStayForm, StayForm
 from ..models import Role
 from ..security import gate
-from .common import show_error
+from .common import confirm_page, show_error
 from ..forms.ledger import set_payer_choices
 from ..services import deployments, housing, housing_reads, ledger, paging, signups
 from ..services.errors import DomainError
@@ -120,7 +120,8 @@ def new_stay(slug: str, signup_id: int):
                                                     form.accommodation_id.data)
             stay = housing.assign_stay(db.session, signup=signup, accommodation=place,
                                        check_in=form.check_in.data,
-                                       check_out=form.check_out.data, actor=current_user)
+                                       check_out=form.check_out.data, actor=current_user,
+                                       other_state_reason=form.other_state_reason.data)
         except DomainError as exc:
             show_error(form, exc)
         else:
@@ -167,7 +168,8 @@ def move_stay(slug: str, stay_id: int):
             place = housing_reads.get_accommodation(db.session, deployment,
                                                     form.accommodation_id.data)
             housing.move_stay(db.session, stay, accommodation=place, check_in=form.check_in.data,
-                              check_out=form.check_out.data, actor=current_user)
+                              check_out=form.check_out.data, actor=current_user,
+                              other_state_reason=form.other_state_reason.data)
         except DomainError as exc:
             show_error(form, exc)
         else:
@@ -218,6 +220,23 @@ def end_stay(slug: str, stay_id: int):
             return _back_to_stay(slug, stay.id)
     stay = housing_reads.get_stay(db.session, deployment, stay_id)
     return _stay_page(deployment, stay, end=form, status=422)
+
+
+@bp.get("/stays/<int:stay_id>/remove")
+def confirm_remove_stay(slug: str, stay_id: int):
+    deployment = deployments.get_deployment(db.session, slug)
+    stay = housing_reads.get_stay(db.session, deployment, stay_id)
+    nights = (stay.check_out - stay.check_in).days
+    return confirm_page(
+        title="Remove this stay?",
+        consequences=[f"{stay.signup.volunteer.full_name}'s bed at {stay.accommodation.name}, "
+                      f"{nights} night(s) from {stay.check_in:%-d %b} to "
+                      f"{stay.check_out:%-d %b}, is free again.",
+                      "Its housing cost line is deleted with it (the audit trail keeps both).",
+                      "To shorten a stay that has begun, end it early instead."],
+        action=url_for("housing.remove_stay", slug=slug, stay_id=stay.id),
+        button="Yes, remove the stay",
+        back=url_for("housing.edit_stay", slug=slug, stay_id=stay.id))
 
 
 @bp.post("/stays/<int:stay_id>/remove")

@@ -7,6 +7,7 @@ import os
 from flask import (Blueprint, Response, abort, flash, redirect, render_template, request,
                    url_for)
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import ImmutableMultiDict
 
 from ..extensions import db
@@ -14,9 +15,9 @@ from ..forms import ConfirmForm
 from ..forms.ledger import CostForm, ImportForm, PayerForm, RateForm
 from ..models import CostCategory, PayerKind, Role
 from ..security import gate
-from .common import show_error
+from .common import confirm_page, show_error
 from ..forms.ledger import set_payer_choices, set_reimbursable_choices
-from ..services import (compliance, costs_import, csv_import, deployments, exports, ledger,
+from ..services import (compliance, costs_import, csv_import, deployments, exports, ledger, once,
                         paging, totals)
 from ..services.compliance import fec_facts
 from ..services.errors import DomainError, NotFound
@@ -94,17 +95,27 @@ def _prefill_reimbursement(form, deployment, cost_id) -> None:
     form.reimburses_id.data = str(target.id)
 
 
-def _cost_form_page(deployment, form, line, status, warnings=(), **extra):
+def _cost_form_page(deployment, form, line, status, warnings=(), same_as=None, **extra):
     if not warnings:
         del form.save_anyway
+    if same_as is None and not (form.save_duplicate.data and request.method == "POST"):
+        del form.save_duplicate
     return render_template("ledger/cost_form.html", deployment=deployment, form=form, line=line,
-                           warnings=warnings, **extra), status
+                           warnings=warnings, same_as=same_as, **extra), status
+
+
+def _already_saved(slug: str, cost_id: int):
+    """The same rendered form came again (back button, double click, retry): nothing new is
+    written; the person is shown the line the first submission made."""
+    flash(f"This form was already saved as line #{cost_id} (it was sent twice); nothing new "
+          "was recorded. Here is that line.", "info")
+    return redirect(url_for("ledger.edit_cost", slug=slug, cost_id=cost_id))
 
 
 @bp.route("/costs/new", methods=["GET", "POST"])
 def new_cost(slug: str):
     deployment = deployments.get_deployment(db.session, slug)
-    form = CostForm()
+    form = CostForm().with_token()
     _payer_choices(form, deployment)
     if request.method == "GET" and request.args.get("volunteer_email"):
         form.volunteer_email.data = request.args["volunteer_email"]
@@ -112,26 +123,48 @@ def new_cost(slug: str):
     if request.method == "GET" and repays is not None:
         _prefill_reimbursement(form, deployment, repays)
     _repays_choices(form, deployment)
-    warnings = []
     if form.list_expenses.data:  # fill the picker, save nothing
         return _cost_form_page(deployment, form, None, 200)
     if form.validate_on_submit():
         try:
-            fields = _cost_fields(form, deployment)
-            warnings = compliance.cost_entry_warnings(db.session, deployment=deployment, **fields)
-            if warnings and not form.save_anyway.data:
-                return _cost_form_page(deployment, form, None, 200, warnings)
-            line = ledger.record_cost(db.session, deployment=deployment, actor=current_user,
-                                      **fields)
-        except DomainError as exc:
-            show_error(form, exc)
-        else:
-            db.session.commit()
-            flash(f"Line recorded: {line.amount} {line.currency} ({line.amount_usd} USD)"
-                  + (f", with {len(warnings)} finding(s) for the auditors." if warnings else "."),
-                  "success")
-            return redirect(url_for("ledger.costs", slug=slug))
-    return _cost_form_page(deployment, form, None, 422 if form.errors else 200, warnings)
+            return _save_new_cost(slug, deployment, form)
+        except IntegrityError:
+            # Another copy of this very form was saved first (the token is unique).
+            db.session.rollback()
+            made = once.already(db.session, form.once.data, "cost")
+            if made is None:
+                raise
+            return _already_saved(slug, made)
+    return _cost_form_page(deployment, form, None, 422 if form.errors else 200)
+
+
+def _save_new_cost(slug: str, deployment, form):
+    """Save the new line, or show why not: the response."""
+    warnings = []
+    try:
+        once.check(db.session, form.once.data, "cost")
+        fields = _cost_fields(form, deployment)
+        same_as = None if form.save_duplicate.data else \
+            ledger.same_line_recently(db.session, deployment, **fields)
+        if same_as is not None:
+            # The back button brings the values again with a new token: ask, save nothing.
+            return _cost_form_page(deployment, form, None, 409, same_as=same_as)
+        warnings = compliance.cost_entry_warnings(db.session, deployment=deployment, **fields)
+        if warnings and not form.save_anyway.data:
+            return _cost_form_page(deployment, form, None, 200, warnings)
+        line = ledger.record_cost(db.session, deployment=deployment, actor=current_user,
+                                  **fields)
+        once.remember(db.session, form.once.data, "cost", line.id)
+    except once.Duplicate as duplicate:
+        return _already_saved(slug, duplicate.record_id)
+    except DomainError as exc:
+        show_error(form, exc)
+        return _cost_form_page(deployment, form, None, 422, warnings)
+    db.session.commit()
+    flash(f"Line recorded: {line.amount} {line.currency} ({line.amount_usd} USD)"
+          + (f", with {len(warnings)} finding(s) for the auditors." if warnings else "."),
+          "success")
+    return redirect(url_for("ledger.costs", slug=slug))
 
 
 @bp.route("/costs/<int:cost_id>", methods=["GET", "POST"])
@@ -192,6 +225,23 @@ def _line_extras(deployment, line) -> dict:
             extras["repay_url"] = url_for("ledger.new_cost", slug=deployment.slug,
                                           reimburses=line.id)
     return extras
+
+
+@bp.get("/costs/<int:cost_id>/delete")
+def confirm_delete_cost(slug: str, cost_id: int):
+    deployment = deployments.get_deployment(db.session, slug)
+    line = ledger.get_cost(db.session, deployment, cost_id)
+    return confirm_page(
+        title=f"Delete line #{line.id}?",
+        consequences=[f"Line #{line.id} — {line.amount} {line.currency} ({line.amount_usd} USD), "
+                      f"{line.category.label.lower()} for {line.volunteer.full_name}, paid by "
+                      f"{line.payer.name} — leaves the ledger, the totals and the reports.",
+                      "Its findings are withdrawn; the audit trail keeps what the line said.",
+                      "Only for a line recorded by mistake: a real cost that changed is edited "
+                      "instead."],
+        action=url_for("ledger.delete_cost", slug=slug, cost_id=line.id),
+        button="Yes, delete this line",
+        back=url_for("ledger.edit_cost", slug=slug, cost_id=line.id))
 
 
 @bp.post("/costs/<int:cost_id>/delete")

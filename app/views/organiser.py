@@ -88,7 +88,8 @@ def roster(slug: str, state: str):
     return render_template(
         "organiser/roster.html", deployment=found, placement=placement, roster=roster,
         move_form=move_form, reason_form=ReasonForm(), approve_form=ApproveForm(),
-        role_form=RoleForm(),
+        role_form=RoleForm(), reinstate_form=ConfirmForm(),
+        earlier=rosters.earlier_signups(db.session, placement),
         role_warnings=rosters.role_warnings(db.session, found, roster.page.items),
         stats=next(p for p in deployments.placement_stats(db.session, found)
                    if p.state_code == placement.state_code))
@@ -285,3 +286,12 @@ def discard_volunteer_import(slug: str, token: str):
         db.session.commit()
         flash("Upload discarded; nothing was imported.", "info")
     return redirect(url_for("organiser.import_volunteers", slug=slug))
+
+
+@bp.post("/deployments/<slug>/signups/<int:signup_id>/reinstate")
+def reinstate(slug: str, signup_id: int):
+    """Take a withdrawn, rejected or cancelled volunteer back, through the claim path."""
+    return _signup_action(slug, signup_id, ConfirmForm(),
+                          lambda s, f: signups.reinstate(db.session, s, actor=current_user),
+                          "{name} is back: a new claim was made (it holds a spot, waits for "
+                          "approval or joins the waitlist, as any claim would).")

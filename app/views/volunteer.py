@@ -6,7 +6,7 @@ from ..extensions import db
 from ..forms import ConfirmForm
 from ..forms.signups import ClaimForm, DeclarationForm
 from ..models import Role, SignupStatus
-from .common import show_error
+from .common import confirm_page, show_error
 from ..security import gate, safe_next
 from ..services import deployments, housing_reads, rosters, signups
 from ..services.errors import DomainError
@@ -106,6 +106,25 @@ def _own_signup_action(signup_id: int, action, done: str):
         db.session.commit()
         flash(done, "success")
     return redirect(url_for("volunteer.home"))
+
+
+@bp.get("/signups/<int:signup_id>/withdraw")
+def confirm_withdraw(signup_id: int):
+    """What withdrawing does, before it is done."""
+    signup = signups.signup_for_volunteer(db.session, signup_id, _volunteer())
+    placement = signup.placement
+    consequences = [f"Your place in {placement.state_code} for {placement.deployment.name} "
+                    f"({signup.status.label.lower()}) ends; the next person waiting is offered "
+                    "it."]
+    for stay in housing_reads.future_stays(db.session, signup):
+        nights = (stay.check_out - stay.check_in).days
+        consequences.append(f"Your bed at {stay.accommodation.name} for {nights} night(s), "
+                            f"{stay.check_in:%-d %b} to {stay.check_out:%-d %b}, is given back.")
+    consequences.append("You may claim again later, by the same rules, while spots remain.")
+    return confirm_page(title=f"Withdraw from {placement.state_code}?",
+                        consequences=consequences,
+                        action=url_for("volunteer.withdraw", signup_id=signup.id),
+                        button="Yes, withdraw", back=url_for("volunteer.home"))
 
 
 @bp.post("/signups/<int:signup_id>/withdraw")

@@ -9,6 +9,10 @@ ROUTES = {
     "auth.login": ("GET", "/login", everyone(200)),
     "auth.register": ("GET", "/register", everyone(200)),
     "auth.logout": ("POST", "/logout", everyone(302)),
+    "auth.forgot_password": ("GET", "/forgot", everyone(200)),
+    # A made-up token: everyone gets the same "this link cannot be used" page.
+    "auth.reset_password": ("GET", "/reset/not-a-token", everyone(400)),
+    "auth.accept_invitation": ("GET", "/invitation/not-a-token", everyone(400)),
     "volunteer.home": ("GET", "/me/", only(VOL)),
     "organiser.dashboard": ("GET", "/organiser/", staff_read()),
     "organiser.new_deployment": ("GET", "/organiser/deployments/new", staff_read()),
@@ -17,7 +21,9 @@ ROUTES = {
                                staff_write()),
     "auditor.dashboard": ("GET", "/audit/", only(AUD, ADM)),
     "admin.users": ("GET", "/admin/users", only(ADM)),
-    "admin.change_role": ("POST", "/admin/users/{user_id}/role", only(ADM, ok=302)),
+    # Without "confirmed" the change is asked about first (200), and made only then.
+    "admin.change_role": ("POST", "/admin/users/{user_id}/role", only(ADM, ok=200)),
+    "admin.invite": ("POST", "/admin/users/{user_id}/invite", only(ADM, ok=302)),
     "api.me": ("GET", "/api/v1/me", api_token()),
     "api.deployment": ("GET", "/api/v1/deployments/{slug}", everyone(200)),
 }

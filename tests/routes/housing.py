@@ -2,7 +2,7 @@
 from app.extensions import db
 from app.services import deployments, housing
 
-from . import staff_read, staff_write
+from . import ADM, ORG, only, staff_read, staff_write
 
 BASE = "/organiser/deployments/{slug}/housing"
 
@@ -19,6 +19,9 @@ ROUTES = {
     "housing.move_stay": ("POST", BASE + "/stays/{stay_id}/move", staff_write(ok=422)),
     "housing.split_stay": ("POST", BASE + "/stays/{stay_id}/split", staff_write(ok=422)),
     "housing.end_stay": ("POST", BASE + "/stays/{stay_id}/end", staff_write(ok=422)),
+    # The question before removing: organisers and admins only (no button for auditors).
+    "housing.confirm_remove_stay": ("GET", BASE + "/stays/{stay_id}/remove",
+                                    only(ORG, ADM)),
     "housing.remove_stay": ("POST", BASE + "/stays/{stay_id}/remove", staff_write()),
 }
 

@@ -4,7 +4,7 @@ from app.models import CostCategory, Payer, Volunteer
 from app.services import costs_import, csv_import, deployments, ledger
 from app.services.costs_import import COLUMNS
 
-from . import staff_read, staff_write
+from . import ADM, ORG, only, staff_read, staff_write
 
 BASE = "/organiser/deployments/{slug}/ledger"
 
@@ -24,6 +24,7 @@ ROUTES = {
     # The matrix's POST carries no file: the upload is discarded / confirmed / refused.
     "ledger.discard_import": ("POST", BASE + "/import/{upload_token}/discard", staff_write()),
     "ledger.confirm_import": ("POST", BASE + "/import/{upload_token}", staff_write()),
+    "ledger.confirm_delete_cost": ("GET", BASE + "/costs/{cost_id}/delete", only(ORG, ADM)),
     "ledger.delete_cost": ("POST", BASE + "/costs/{cost_id}/delete", staff_write()),
 }
 

@@ -10,6 +10,8 @@ ROUTES = {
     "volunteer.claim": ("GET", "/me/deployments/{slug}/claim", only(VOL, ok=302)),
     # another person's sign-up: a volunteer gets 404, never a change
     "volunteer.withdraw": ("POST", "/me/signups/{signup_id}/withdraw", only(VOL, ok=404)),
+    "volunteer.confirm_withdraw": ("GET", "/me/signups/{signup_id}/withdraw",
+                                   only(VOL, ok=404)),
     "volunteer.accept_offer": ("POST", "/me/signups/{signup_id}/accept", only(VOL, ok=404)),
     "volunteer.decline_offer": ("POST", "/me/signups/{signup_id}/decline", only(VOL, ok=404)),
     "organiser.roster": ("GET", "/organiser/deployments/{slug}/states/NC", staff_read()),
@@ -23,6 +25,9 @@ ROUTES = {
                          staff_write()),
     "organiser.move": ("POST", "/organiser/deployments/{slug}/signups/{signup_id}/move",
                        staff_write()),
+    "organiser.reinstate": ("POST",
+                            "/organiser/deployments/{slug}/signups/{signup_id}/reinstate",
+                            staff_write()),
     "organiser.change_role": ("POST",
                               "/organiser/deployments/{slug}/signups/{signup_id}/role",
                               staff_write()),

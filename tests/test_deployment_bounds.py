@@ -1,0 +1,50 @@
+"""Deployment settings have bounds that make sense (issue 13): at most 10,000 spots a state,
+dates within five years of today; the errors sit under their fields."""
+from datetime import date
+
+import pytest
+
+from app.extensions import db
+from app.models import Deployment, Role
+from app.services import deployments
+from app.services.errors import ValidationFailed
+
+from .conftest import count_rows, csrf_token
+
+
+@pytest.mark.parametrize(("spots", "message"), [
+    (["NC:99999999999"], "99,999,999,999 spots is more than a state can hold here"),
+    (["NC:10001"], "at most 10,000"),
+])
+def test_absurd_capacities_are_refused(app_ctx, spots, message):
+    with pytest.raises(ValidationFailed, match=message):
+        deployments.parse_state_spots(spots)
+    assert deployments.parse_state_spots(["NC:10000"]) == {"NC": 10000}
+
+
+@pytest.mark.parametrize(("starts", "ends", "field"), [
+    (date(1900, 1, 1), date(1900, 2, 1), "starts_on"),
+    (date(2025, 1, 1), date(2999, 1, 1), "ends_on"),
+    (date(2025, 2, 1), date(2025, 1, 1), "ends_on"),
+])
+def test_dates_far_from_today_or_out_of_order_are_refused(app_ctx, starts, ends, field):
+    with pytest.raises(ValidationFailed) as refused:
+        deployments.check_dates(starts, ends, today=date(2026, 11, 30))
+    assert refused.value.field == field
+
+
+def test_the_new_deployment_form_shows_the_bound_under_its_field(app, client, login_as):
+    login_as(Role.ORGANISER)
+    path = "/organiser/deployments/new"
+    form = {"csrf_token": csrf_token(client, path), "slug": "too-big", "name": "Too big",
+            "starts_on": "2026-12-01", "ends_on": "2026-12-20", "spots": "NC:99999999999"}
+    response = client.post(path, data=form)
+    assert response.status_code == 422
+    assert "is more than a state can hold here" in response.get_data(as_text=True)
+    response = client.post(path, data={**form, "spots": "NC:5", "starts_on": "1900-01-01"})
+    assert response.status_code == 422
+    assert "is not within 5 years of today" in response.get_data(as_text=True)
+    assert count_rows(app, Deployment) == 0
+    assert client.post(path, data={**form, "spots": "NC:5"}).status_code == 302
+    with app.app_context():
+        assert db.session.query(Deployment).count() == 1
