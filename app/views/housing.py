@@ -100,10 +100,31 @@ def edit_accommodation(slug: str, accommodation_id: int):
                            accommodation=place, stays=stays), 422 if form.errors else 200
 
 
-def _place_choices(form_field, deployment) -> None:
+def _place_choices(form_field, deployment, *, signup=None, check_in=None, check_out=None,
+                   exclude: tuple[int, ...] = ()) -> None:
+    """The places to choose from; given the nights, each says how many beds are free on all of
+    them (full places are marked), and places in another state than the sign-up's say so."""
+    places = housing_reads.accommodations_for(db.session, deployment)
+    free = housing_reads.free_beds(db.session, deployment, check_in, check_out,
+                                   exclude=exclude) if check_in and check_out else {}
+    state = signup.placement.state_code if signup is not None else None
+
+    def label(a) -> str:
+        text = f"{a.state_code} · {a.name}"
+        if a.id in free:
+            left = free[a.id]
+            text += (f" — full on some of {check_in:%-d %b}–{check_out:%-d %b}" if left <= 0
+                     else f" — {left} of {a.beds} beds free {check_in:%-d %b}–{check_out:%-d %b}")
+        else:
+            text += f" ({a.beds} beds)"
+        if state and a.state_code != state:
+            text += f" · another state than {state}: needs a reason"
+        return text
+    # The sign-up's own state first, then the places with the most free beds.
+    places.sort(key=lambda a: (state is not None and a.state_code != state,
+                               -free.get(a.id, a.beds), a.name))
     form_field.choices = [SelectChoice("", "— choose —")] + [
-        SelectChoice(str(a.id), f"{a.state_code} · {a.name} ({a.beds} beds)")
-        for a in housing_reads.accommodations_for(db.session, deployment)]
+        SelectChoice(str(a.id), label(a)) for a in places]
 
 
 @bp.route("/signups/<int:signup_id>/stays/new", methods=["GET", "POST"])
@@ -111,9 +132,10 @@ def new_stay(slug: str, signup_id: int):
     deployment = deployments.get_deployment(db.session, slug)
     signup = signups.signup_in_deployment(db.session, signup_id, deployment)
     form = StayForm()
-    _place_choices(form.accommodation_id, deployment)
     if request.method == "GET":
         form.check_in.data, form.check_out.data = signup.arrive_on, signup.depart_on
+    _place_choices(form.accommodation_id, deployment, signup=signup,
+                   check_in=form.check_in.data, check_out=form.check_out.data)
     if form.validate_on_submit():
         try:
             place = housing_reads.get_accommodation(db.session, deployment,
