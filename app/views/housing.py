@@ -10,7 +10,7 @@ from ..forms import ConfirmForm
 from ..forms.housing import AccommodationForm, EndStayForm, MoveStayForm, SplitStayForm, StayForm
 from ..models import Role
 from ..security import gate
-from .common import confirm_page, show_error
+from .common import confirm_page, save_once, show_error
 from ..forms.ledger import set_payer_choices
 from ..services import deployments, housing, housing_reads, ledger, paging, signups
 from ..services.errors import DomainError
@@ -56,19 +56,26 @@ def _payer_choices(form, deployment) -> None:
 @bp.route("/accommodations/new", methods=["GET", "POST"])
 def new_accommodation(slug: str):
     deployment = deployments.get_deployment(db.session, slug)
-    form = AccommodationForm()
+    form = AccommodationForm().with_token()
     _payer_choices(form, deployment)
+
+    def shown(place_id: int, again: bool):
+        place = housing_reads.get_accommodation(db.session, deployment, place_id)
+        if again:
+            flash(f"This form was already saved: {place.name} was added then (the form was "
+                  "sent twice); nothing new was added.", "info")
+            return redirect(url_for("housing.edit_accommodation", slug=slug,
+                                    accommodation_id=place.id))
+        flash(f"{place.name} added with {place.beds} beds.", "success")
+        return redirect(url_for("housing.board", slug=slug, state=place.state_code))
     if form.validate_on_submit():
         try:
-            added = housing.add_accommodation(
+            return save_once(form, "accommodation", lambda: housing.add_accommodation(
                 db.session, deployment=deployment, actor=current_user,
-                **{name: getattr(form, name).data for name in _ACCOMMODATION_FIELDS})
+                **{name: getattr(form, name).data for name in _ACCOMMODATION_FIELDS}),
+                shown=shown)
         except DomainError as exc:
             show_error(form, exc)
-        else:
-            db.session.commit()
-            flash(f"{added.name} added with {added.beds} beds.", "success")
-            return redirect(url_for("housing.board", slug=slug, state=added.state_code))
     return render_template("housing/accommodation_form.html", deployment=deployment, form=form,
                            accommodation=None), 422 if form.errors else 200
 
