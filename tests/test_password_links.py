@@ -161,3 +161,49 @@ def test_an_administrator_resends_an_invitation(app, client, login_as):
             Notification.kind == "password_invite")).all()
         assert len(invitations) == 2
         assert "/invitation/" in invitations[-1].body
+
+
+def test_an_administrator_adds_disables_and_enables_accounts(app, client, login_as,
+                                                            create_user):
+    from app.services import accounts
+    login_as(Role.ADMIN)
+    page = "/admin/users/new"
+    bad = client.post(page, data={"csrf_token": csrf_token(client, page), "full_name": "Ann",
+                                  "email": "not-an-email", "role": "organiser"})
+    assert bad.status_code == 422 and "Not a valid email address" in bad.get_data(as_text=True)
+    added = client.post(page, data={"csrf_token": csrf_token(client, page),
+                                    "full_name": "Ann Organiser", "email": "ann@example.org",
+                                    "role": "organiser"})
+    assert added.status_code == 302
+    with app.app_context():
+        ann = db.session.scalar(select(User).where(User.email == "ann@example.org"))
+        assert ann.role is Role.ORGANISER and ann.password_hash is None
+        assert db.session.scalar(select(Notification.kind).where(
+            Notification.to_email == "ann@example.org")) == "password_invite"
+    # Disabling asks first, then ends every session and API token of the account.
+    target = create_user(Role.VOLUNTEER, email="dis@example.org")
+    with app.app_context():
+        token = accounts.issue_token(db.session, db.session.get(User, target), actor=None)
+        db.session.commit()
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code \
+        == 200
+    asked = client.get(f"/admin/users/{target}/disable").get_data(as_text=True)
+    assert "Disable dis@example.org?" in asked and "every session of theirs ends" in asked
+    with app.app_context():
+        assert db.session.get(User, target).is_active
+    assert client.post(f"/admin/users/{target}/disable",
+                       data={"csrf_token": csrf_token(client, "/admin/users")}).status_code == 302
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code \
+        == 401
+    other = app.test_client()
+    assert log_in(other, "dis@example.org").status_code == 422
+    assert client.post(f"/admin/users/{target}/enable",
+                       data={"csrf_token": csrf_token(client, "/admin/users")}).status_code == 302
+    assert log_in(other, "dis@example.org").status_code == 302
+    # An administrator cannot disable their own account.
+    with app.app_context():
+        me = db.session.scalar(select(User).where(User.role == Role.ADMIN))
+    client.post(f"/admin/users/{me.id}/disable",
+                data={"csrf_token": csrf_token(client, "/admin/users")})
+    with app.app_context():
+        assert db.session.get(User, me.id).is_active
