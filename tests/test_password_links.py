@@ -6,7 +6,7 @@ import re
 import time
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Notification, Role, Signup, SignupStatus, User, Volunteer
@@ -207,3 +207,29 @@ def test_an_administrator_adds_disables_and_enables_accounts(app, client, login_
                 data={"csrf_token": csrf_token(client, "/admin/users")})
     with app.app_context():
         assert db.session.get(User, me.id).is_active
+
+
+def test_an_organiser_resends_an_invitation_from_the_roster(app, client, login_as):
+    with app.app_context():
+        dep = make_signup_deployment(slug="resend", spots={"NC": 3})
+        data = ("full_name,email,citizenship,country,home_organisation,affiliation,state,role,"
+                "arrive_on,depart_on,leave_type,role_override_reason\n"
+                "Bo Import,bo@example.org,US_CITIZEN,US,,,NC,canvasser,,,NOT_EMPLOYED,\n"
+                ).encode()
+        volunteers_import.import_volunteers(db.session, dep, data, actor=make_organiser(),
+                                            filename="v.csv")
+        db.session.commit()
+        signup_id = db.session.scalar(select(Signup.id))
+    login_as(Role.AUDITOR)
+    roster = "/organiser/deployments/resend/states/NC"
+    seen = client.get(roster).get_data(as_text=True)
+    assert "no password yet" in seen and "Send an invitation" not in seen
+    login_as(Role.ORGANISER)
+    assert "Send an invitation" in client.get(roster).get_data(as_text=True)
+    sent = client.post(f"/organiser/deployments/resend/signups/{signup_id}/invite",
+                       data={"csrf_token": csrf_token(client, roster), "back": roster})
+    assert sent.status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Notification).where(
+            Notification.to_email == "bo@example.org",
+            Notification.kind == "password_invite")) == 2

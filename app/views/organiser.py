@@ -14,8 +14,8 @@ from ..forms.signups import ApproveForm, MoveForm, ReasonForm, RoleForm, Setting
 from ..models import DeploymentStatus, Role
 from .common import show_error
 from ..security import gate
-from ..services import (csv_import, deployments, notifications, paging, rosters, signups,
-                        volunteers_import)
+from ..services import (csv_import, deployments, notifications, paging, password_links, rosters,
+                        signups, volunteers_import)
 from ..services.compliance import fec_facts
 from ..services.errors import DomainError
 
@@ -295,3 +295,12 @@ def reinstate(slug: str, signup_id: int):
                           lambda s, f: signups.reinstate(db.session, s, actor=current_user),
                           "{name} is back: a new claim was made (it holds a spot, waits for "
                           "approval or joins the waitlist, as any claim would).")
+
+
+@bp.post("/deployments/<slug>/signups/<int:signup_id>/invite")
+def invite(slug: str, signup_id: int):
+    """Send a volunteer without a password (an imported one) the link to choose it, again."""
+    return _signup_action(slug, signup_id, ConfirmForm(),
+                          lambda s, f: password_links.invite(db.session, s.volunteer.user,
+                                                             actor=current_user),
+                          "An invitation to choose a password is in the outbox for {name}.")

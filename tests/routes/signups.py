@@ -25,6 +25,8 @@ ROUTES = {
                          staff_write()),
     "organiser.move": ("POST", "/organiser/deployments/{slug}/signups/{signup_id}/move",
                        staff_write()),
+    "organiser.invite": ("POST", "/organiser/deployments/{slug}/signups/{signup_id}/invite",
+                         staff_write()),
     "organiser.reinstate": ("POST",
                             "/organiser/deployments/{slug}/signups/{signup_id}/reinstate",
                             staff_write()),
