@@ -11,7 +11,7 @@ from ..extensions import db
 from ..forms import CapacityForm, ConfirmForm, DeploymentForm
 from ..forms.ledger import ImportForm
 from ..forms.signups import ApproveForm, MoveForm, ReasonForm, RoleForm, SettingsForm
-from ..models import DeploymentStatus, Role
+from ..models import DeploymentStatus, Role, SignupStatus
 from .common import show_error
 from ..security import gate
 from ..services import (csv_import, deployments, notifications, paging, password_links, rosters,
@@ -304,3 +304,19 @@ def invite(slug: str, signup_id: int):
                           lambda s, f: password_links.invite(db.session, s.volunteer.user,
                                                              actor=current_user),
                           "An invitation to choose a password is in the outbox for {name}.")
+
+
+@bp.get("/deployments/<slug>/signups")
+def all_signups(slug: str):
+    """Every sign-up, all states on one page, filtered by status and state."""
+    found = deployments.get_current(db.session, slug)
+    status = paging.choice_arg(request.args.get("status"), [s.value for s in SignupStatus])
+    states = [p.state_code for p in found.placements]
+    state = paging.choice_arg((request.args.get("state") or "").upper(), states)
+    found_page = rosters.all_signups(db.session, found,
+                                     status=SignupStatus(status) if status else None,
+                                     state=state,
+                                     page=paging.page_number(request.args.get("page")))
+    return render_template("organiser/signups.html", deployment=found, page=found_page,
+                           statuses=list(SignupStatus), states=states, status=status,
+                           state=state)

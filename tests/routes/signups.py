@@ -15,6 +15,8 @@ ROUTES = {
     "volunteer.accept_offer": ("POST", "/me/signups/{signup_id}/accept", only(VOL, ok=404)),
     "volunteer.decline_offer": ("POST", "/me/signups/{signup_id}/decline", only(VOL, ok=404)),
     "organiser.roster": ("GET", "/organiser/deployments/{slug}/states/NC", staff_read()),
+    "organiser.all_signups": ("GET", "/organiser/deployments/{slug}/signups?status=withdrawn",
+                              staff_read()),
     "organiser.settings": ("GET", "/organiser/deployments/{slug}/settings", staff_read()),
     "organiser.outbox": ("GET", "/organiser/outbox", staff_read()),
     "organiser.approve": ("POST", "/organiser/deployments/{slug}/signups/{signup_id}/approve",
