@@ -52,6 +52,8 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     views.register_blueprints(app)
     # A global, so macros imported without context (the deployment tabs) can see it too.
     app.jinja_env.globals["view_endpoints"] = app.view_functions
+    from .services.money import format_money
+    app.jinja_env.filters["money"] = format_money  # {{ amount|money(currency) }}
     errors.init_app(app)
     cli.init_app(app)
     return app

@@ -77,3 +77,31 @@ def test_the_stay_form_asks_for_the_reason_and_auditors_read_it(app, client, log
     text = page.get_data(as_text=True)
     assert "Another state than the sign-up" in text and "(PA)" in text
     assert "PA full on the 21st" in text
+
+
+def test_the_bed_picker_counts_free_beds_for_the_stays_nights(app, client, login_as):
+    with app.app_context():
+        deployment = make_deployment(slug="picker", spots={"NC": 5, "PA": 5})
+        payer = make_payer(deployment)
+        hotel = make_place(deployment, payer, name="Big Hotel", beds=3, state="NC")
+        flat = make_place(deployment, payer, name="Small Flat", beds=1, state="NC")
+        make_place(deployment, payer, name="Philly Room", beds=2, state="PA")
+        sleeper = make_person(deployment, state="NC")
+        housing.assign_stay(db.session, signup=sleeper, accommodation=flat, actor=None,
+                            check_in=date(2024, 10, 22), check_out=date(2024, 10, 23))
+        housing.assign_stay(db.session, signup=make_person(deployment, state="NC"),
+                            accommodation=hotel, actor=None, check_in=date(2024, 10, 20),
+                            check_out=date(2024, 10, 21))  # before the nights asked about
+        newcomer = make_person(deployment, state="NC", arrive=date(2024, 10, 21),
+                               depart=date(2024, 10, 24))
+        db.session.commit()
+        signup_id = newcomer.id
+    login_as(Role.ORGANISER)
+    page = client.get(f"/organiser/deployments/picker/housing/signups/{signup_id}/stays/new")
+    text = page.get_data(as_text=True)
+    assert "NC · Big Hotel — 3 of 3 beds free 21 Oct–24 Oct" in text
+    assert "NC · Small Flat — full on some of 21 Oct–24 Oct" in text
+    assert "PA · Philly Room — 2 of 2 beds free 21 Oct–24 Oct · another state than NC: needs " \
+           "a reason" in text
+    # The sign-up's own state first, the fullest last among them.
+    assert text.index("Big Hotel") < text.index("Small Flat") < text.index("Philly Room")

@@ -48,8 +48,8 @@ def test_organisers_record_a_line_and_see_both_amounts(app, client, login_as):
     response = client.post(path, data={"csrf_token": token, **_line_form(ids)})
     assert response.status_code == 302, response.get_data(as_text=True)
     page = client.get(response.location).get_data(as_text=True)
-    assert "Line recorded: 640.00 GBP (800.00 USD), with 1 finding(s) for the auditors." in page
-    assert "640.00 GBP" in page and "800.00" in page and "at 1.25" in page
+    assert "Line recorded: £640.00 GBP ($800.00 USD), with 1 finding(s) for the auditors." in page
+    assert "£640.00 GBP" in page and "800.00" in page and "at 1.25" in page
     assert "Northbridge Labour Party" in page and "FOREIGN_PARTY" in page
     assert "PARTY-INV-7" in page and "Atlantic Air" in page
     with app.app_context():

@@ -124,3 +124,10 @@ def test_an_import_lists_each_decimal_comma_by_line_and_writes_nothing(app):
         db.session.commit()
         assert result.written == 1
         assert db.session.scalar(select(Cost.amount)) == Decimal("1250.00")
+
+
+def test_amounts_are_shown_with_their_symbol_and_code():
+    assert money.format_money("640", "GBP") == "£640.00 GBP"
+    assert money.format_money("1250.5", "eur") == "€1,250.50 EUR"
+    assert money.format_money("3000", "JPY") == "¥3,000.00 JPY"
+    assert money.format_money("12", "SEK") == "12.00 SEK"  # no common symbol: the code says it

@@ -165,3 +165,23 @@ def test_back_and_submit_again_in_chromium_records_one_line(app, create_user):
         page.get_by_role("button", name="Save line").dblclick()
         page.wait_for_load_state("networkidle")
         assert count_rows(app, Cost) == 2
+
+
+def test_a_new_place_sent_twice_is_added_once(app, client, login_as):
+    from app.models import Accommodation
+    ids = _world(app)
+    login_as(Role.ORGANISER)
+    path = f"/organiser/deployments/{ids['slug']}/housing/accommodations/new"
+    form = {"csrf_token": csrf_token(client, path),
+            "once": _token(client.get(path).get_data(as_text=True)),
+            "name": "Oak Street flat", "kind": "short_let", "address": "5 Oak St",
+            "city": "Durham", "state_code": "NC", "beds": "3", "nightly_cost": "75.50",
+            "currency": "USD", "cost_split": "shared", "payer_id": str(ids["campaign_id"]),
+            "arranged_by_id": ""}
+    before = count_rows(app, Accommodation)
+    assert client.post(path, data=form).status_code == 302
+    again = client.post(path, data=form)
+    assert again.status_code == 302 and "/housing/accommodations/" in again.location
+    assert "This form was already saved: Oak Street flat was added then" in \
+        client.get(again.location).get_data(as_text=True)
+    assert count_rows(app, Accommodation) == before + 1

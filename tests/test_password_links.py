@@ -6,7 +6,7 @@ import re
 import time
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Notification, Role, Signup, SignupStatus, User, Volunteer
@@ -161,3 +161,75 @@ def test_an_administrator_resends_an_invitation(app, client, login_as):
             Notification.kind == "password_invite")).all()
         assert len(invitations) == 2
         assert "/invitation/" in invitations[-1].body
+
+
+def test_an_administrator_adds_disables_and_enables_accounts(app, client, login_as,
+                                                            create_user):
+    from app.services import accounts
+    login_as(Role.ADMIN)
+    page = "/admin/users/new"
+    bad = client.post(page, data={"csrf_token": csrf_token(client, page), "full_name": "Ann",
+                                  "email": "not-an-email", "role": "organiser"})
+    assert bad.status_code == 422 and "Not a valid email address" in bad.get_data(as_text=True)
+    added = client.post(page, data={"csrf_token": csrf_token(client, page),
+                                    "full_name": "Ann Organiser", "email": "ann@example.org",
+                                    "role": "organiser"})
+    assert added.status_code == 302
+    with app.app_context():
+        ann = db.session.scalar(select(User).where(User.email == "ann@example.org"))
+        assert ann.role is Role.ORGANISER and ann.password_hash is None
+        assert db.session.scalar(select(Notification.kind).where(
+            Notification.to_email == "ann@example.org")) == "password_invite"
+    # Disabling asks first, then ends every session and API token of the account.
+    target = create_user(Role.VOLUNTEER, email="dis@example.org")
+    with app.app_context():
+        token = accounts.issue_token(db.session, db.session.get(User, target), actor=None)
+        db.session.commit()
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code \
+        == 200
+    asked = client.get(f"/admin/users/{target}/disable").get_data(as_text=True)
+    assert "Disable dis@example.org?" in asked and "every session of theirs ends" in asked
+    with app.app_context():
+        assert db.session.get(User, target).is_active
+    assert client.post(f"/admin/users/{target}/disable",
+                       data={"csrf_token": csrf_token(client, "/admin/users")}).status_code == 302
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code \
+        == 401
+    other = app.test_client()
+    assert log_in(other, "dis@example.org").status_code == 422
+    assert client.post(f"/admin/users/{target}/enable",
+                       data={"csrf_token": csrf_token(client, "/admin/users")}).status_code == 302
+    assert log_in(other, "dis@example.org").status_code == 302
+    # An administrator cannot disable their own account.
+    with app.app_context():
+        me = db.session.scalar(select(User).where(User.role == Role.ADMIN))
+    client.post(f"/admin/users/{me.id}/disable",
+                data={"csrf_token": csrf_token(client, "/admin/users")})
+    with app.app_context():
+        assert db.session.get(User, me.id).is_active
+
+
+def test_an_organiser_resends_an_invitation_from_the_roster(app, client, login_as):
+    with app.app_context():
+        dep = make_signup_deployment(slug="resend", spots={"NC": 3})
+        data = ("full_name,email,citizenship,country,home_organisation,affiliation,state,role,"
+                "arrive_on,depart_on,leave_type,role_override_reason\n"
+                "Bo Import,bo@example.org,US_CITIZEN,US,,,NC,canvasser,,,NOT_EMPLOYED,\n"
+                ).encode()
+        volunteers_import.import_volunteers(db.session, dep, data, actor=make_organiser(),
+                                            filename="v.csv")
+        db.session.commit()
+        signup_id = db.session.scalar(select(Signup.id))
+    login_as(Role.AUDITOR)
+    roster = "/organiser/deployments/resend/states/NC"
+    seen = client.get(roster).get_data(as_text=True)
+    assert "no password yet" in seen and "Send an invitation" not in seen
+    login_as(Role.ORGANISER)
+    assert "Send an invitation" in client.get(roster).get_data(as_text=True)
+    sent = client.post(f"/organiser/deployments/resend/signups/{signup_id}/invite",
+                       data={"csrf_token": csrf_token(client, roster), "back": roster})
+    assert sent.status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Notification).where(
+            Notification.to_email == "bo@example.org",
+            Notification.kind == "password_invite")) == 2

@@ -111,3 +111,29 @@ def test_the_roster_lists_who_left_and_an_organiser_reinstates_them(app, client,
         assert _held(dep) == 1
     after = client.get(path).get_data(as_text=True)
     assert "is back: a new claim was made" in after
+
+
+def test_all_sign_ups_on_one_page_filtered_by_status_and_state(app, client, login_as):
+    with app.app_context():
+        dep = make_signup_deployment(slug="every", spots={"NC": 3, "PA": 3})
+        org = make_organiser()
+        stay = register_volunteer(email="stay@example.org")
+        claim_spot(dep, stay, "NC")
+        gone = register_volunteer(email="gone@example.org")
+        signups.withdraw(db.session, claim_spot(dep, gone, "PA").signup, actor=gone.user)
+        cut = register_volunteer(email="cut@example.org")
+        signups.cancel(db.session, claim_spot(dep, cut, "NC").signup, actor=org,
+                       reason="Visa refused.")
+        db.session.commit()
+    login_as(Role.AUDITOR)
+    base = "/organiser/deployments/every/signups"
+    every = client.get(base).get_data(as_text=True)
+    for email in ("stay@example.org", "gone@example.org", "cut@example.org"):
+        assert email in every
+    withdrawn = client.get(base + "?status=withdrawn").get_data(as_text=True)
+    assert "gone@example.org" in withdrawn and "stay@example.org" not in withdrawn
+    nc_cancelled = client.get(base + "?status=cancelled&state=nc").get_data(as_text=True)
+    assert "cut@example.org" in nc_cancelled and "Visa refused." in nc_cancelled
+    assert "gone@example.org" not in nc_cancelled
+    # A made-up filter is ignored, not an error.
+    assert client.get(base + "?status=emperor&state=ZZ").status_code == 200

@@ -161,6 +161,13 @@ class CapacityForm(BaseForm):
     submit = SubmitField("Save")
 
 
+class NewUserForm(BaseForm):
+    full_name = StringField("Full name", validators=[InputRequired(), Length(max=200)])
+    email = EmailField("Email", validators=[InputRequired(), Length(max=254)])
+    role = SelectField("Role", choices=enum_choices(Role))
+    submit = SubmitField("Add and send an invitation")
+
+
 class RoleForm(BaseForm):
     role = SelectField("Role", choices=enum_choices(Role))
     submit = SubmitField("Change role")

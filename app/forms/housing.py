@@ -6,13 +6,13 @@ from wtforms import (BooleanField, DateField, IntegerField, SelectChoice, Select
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from ..models import AccommodationKind, CostSplit
-from . import BaseForm, enum_choices
+from . import BaseForm, OnceForm, enum_choices
 
 _SPLIT_LABELS = {CostSplit.PER_BED: "Per person: each occupant is charged the nightly cost",
                  CostSplit.SHARED: "Shared: the nightly cost is split over the beds"}
 
 
-class AccommodationForm(BaseForm):
+class AccommodationForm(OnceForm):
     """``payer_id`` and ``arranged_by_id`` choices: the deployment's payers (set by the view)."""
     name = StringField("Name", validators=[InputRequired(), Length(max=200)])
     kind = SelectField("Kind", choices=enum_choices(AccommodationKind))

@@ -153,6 +153,21 @@ def set_password(session: Session, user: User, password: str, *, actor: User | N
     session.flush()
 
 
+def set_active(session: Session, user: User, active: bool, *, actor: User | None) -> None:
+    """Disable an account (it cannot log in, its sessions and API use end) or enable it again.
+
+    :raises PermissionDenied: an administrator disabling their own account
+    """
+    audit.act_as(session, actor)
+    if not active and actor is not None and actor.id == user.id:
+        raise PermissionDenied("You cannot disable your own account; another administrator "
+                               "must.")
+    user.is_active = bool(active)
+    if not active:
+        user.session_nonce = new_session_nonce()  # signed out everywhere at once
+    session.flush()
+
+
 def set_role(session: Session, user: User, role, *, actor: User | None) -> None:
     """Change a user's role. A volunteer profile is created when first needed.
 

@@ -206,6 +206,18 @@ def plain(value) -> str | None:
     return None if value is None else f"{value:.2f}"
 
 
+#: Symbols shown before an amount; a currency without one here is shown by its code alone.
+SYMBOLS = {"USD": "$", "GBP": "£", "EUR": "€", "JPY": "¥", "INR": "₹", "CAD": "CA$",
+           "AUD": "A$", "NZD": "NZ$", "CHF": "CHF "}
+
+
+def format_money(value, currency: str) -> str:
+    """``£1,250.00 GBP``: the symbol (where the currency has a common one) and the code, so
+    nobody reads pounds as dollars."""
+    code = str(currency or "").upper()
+    return f"{SYMBOLS.get(code, '')}{format_amount(value)} {code}".strip()
+
+
 def format_amount(value) -> str:
     """``1,234.56``: an amount in any currency, with thousands grouped."""
     return f"{Decimal(value or 0):,.2f}"

@@ -50,6 +50,24 @@ def state_roster(session: Session, placement: Placement, *, page: int = 1,
     return StateRoster(found, ahead)
 
 
+def all_signups(session: Session, deployment: Deployment, *, status: SignupStatus | None = None,
+                state: str | None = None, page: int = 1, per_page: int = PER_PAGE) -> Page:
+    """Every sign-up of the deployment, of every status and state (or one of each), newest
+    first, a page at a time."""
+    where = [Signup.deployment_id == deployment.id]
+    if status is not None:
+        where.append(Signup.status == status)
+    if state is not None:
+        where.append(Signup.placement_id.in_(select(Placement.id).where(
+            Placement.deployment_id == deployment.id, Placement.state_code == state)))
+    stmt = (select(Signup).where(*where)
+            .options(joinedload(Signup.volunteer).joinedload(Volunteer.user),
+                     joinedload(Signup.placement))
+            .order_by(Signup.updated_at.desc(), Signup.id.desc()))
+    return paginate(session, stmt, page, per_page, scalars=True,
+                    count=select(func.count()).select_from(Signup).where(*where))
+
+
 def earlier_signups(session: Session, placement: Placement, limit: int = 200) -> list[Signup]:
     """Withdrawn, rejected and cancelled sign-ups of a placement whose volunteer holds no
     active sign-up in the deployment (the ones an organiser could reinstate), newest first."""

@@ -3,12 +3,12 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..extensions import db
-from ..forms import ConfirmForm, RoleForm
+from ..forms import ConfirmForm, NewUserForm, RoleForm
 from ..models import Role
 from ..security import gate
 from ..services import accounts, password_links
 from ..services.errors import DomainError
-from .common import confirm_page
+from .common import confirm_page, show_error
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 gate(bp, Role.ADMIN)
@@ -65,4 +65,64 @@ def invite(user_id: int):
     password_links.invite(db.session, user, actor=current_user)
     db.session.commit()
     flash(f"An invitation to choose a password is in the outbox for {user.email}.", "success")
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+def new_user():
+    """An account for someone (no password): they choose one from the invitation's link."""
+    form = NewUserForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.create_user(db.session, email=form.email.data,
+                                        full_name=form.full_name.data,
+                                        role=Role(form.role.data), password=None,
+                                        actor=current_user)
+            password_links.invite(db.session, user, actor=current_user)
+        except DomainError as exc:
+            show_error(form, exc)
+        else:
+            db.session.commit()
+            flash(f"{user.email} was added as {user.role.label.lower()}; the invitation to "
+                  "choose a password is in the outbox.", "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/new_user.html", form=form), 422 if form.errors else 200
+
+
+@bp.get("/users/<int:user_id>/disable")
+def confirm_disable(user_id: int):
+    user = accounts.get_user_by_id(db.session, user_id)
+    return confirm_page(
+        title=f"Disable {user.email}?",
+        consequences=[f"{user.full_name} can no longer log in; every session of theirs ends now "
+                      "and their API tokens stop working.",
+                      "Nothing they recorded is removed; the audit trail keeps it all.",
+                      "You can enable the account again later."],
+        action=url_for("admin.disable", user_id=user.id), button="Yes, disable the account",
+        back=url_for("admin.users"))
+
+
+@bp.post("/users/<int:user_id>/disable")
+def disable(user_id: int):
+    return _set_active(user_id, False, "{email} is disabled.")
+
+
+@bp.post("/users/<int:user_id>/enable")
+def enable(user_id: int):
+    return _set_active(user_id, True, "{email} can log in again.")
+
+
+def _set_active(user_id: int, active: bool, done: str):
+    user = accounts.get_user_by_id(db.session, user_id)
+    if not ConfirmForm().validate_on_submit():
+        flash("The form expired; try again.", "error")
+        return redirect(url_for("admin.users"))
+    try:
+        accounts.set_active(db.session, user, active, actor=current_user)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(done.format(email=user.email), "success")
     return redirect(url_for("admin.users"))

@@ -25,3 +25,30 @@ def confirm_page(*, title: str, consequences: list[str], action: str, button: st
     return render_template("confirm.html", title=title, consequences=consequences,
                            action=action, button=button, back=back, fields=fields or {},
                            form=ConfirmForm())
+
+
+def save_once(form, kind: str, save, *, shown):
+    """Run ``save()`` (flushes, returns the new record) at most once per rendered form: a
+    second submission of the same form (double click, retry, two copies at once) gets
+    ``shown(record_id, again=True)`` instead of a second record. Commits.
+
+    :raises DomainError: from ``save``, for the caller to show (nothing is written)
+    """
+    from sqlalchemy.exc import IntegrityError
+
+    from ..services import once
+    made = once.already(db.session, form.once.data, kind)
+    if made is not None:
+        return shown(made, again=True)
+    record = save()
+    once.remember(db.session, form.once.data, kind, record.id)
+    record_id = record.id
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()  # another copy of this very form was saved first
+        made = once.already(db.session, form.once.data, kind)
+        if made is None:
+            raise
+        return shown(made, again=True)
+    return shown(record_id, again=False)

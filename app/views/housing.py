@@ -10,7 +10,7 @@ from ..forms import ConfirmForm
 from ..forms.housing import AccommodationForm, EndStayForm, MoveStayForm, SplitStayForm, StayForm
 from ..models import Role
 from ..security import gate
-from .common import confirm_page, show_error
+from .common import confirm_page, save_once, show_error
 from ..forms.ledger import set_payer_choices
 from ..services import deployments, housing, housing_reads, ledger, paging, signups
 from ..services.errors import DomainError
@@ -56,19 +56,26 @@ def _payer_choices(form, deployment) -> None:
 @bp.route("/accommodations/new", methods=["GET", "POST"])
 def new_accommodation(slug: str):
     deployment = deployments.get_deployment(db.session, slug)
-    form = AccommodationForm()
+    form = AccommodationForm().with_token()
     _payer_choices(form, deployment)
+
+    def shown(place_id: int, again: bool):
+        place = housing_reads.get_accommodation(db.session, deployment, place_id)
+        if again:
+            flash(f"This form was already saved: {place.name} was added then (the form was "
+                  "sent twice); nothing new was added.", "info")
+            return redirect(url_for("housing.edit_accommodation", slug=slug,
+                                    accommodation_id=place.id))
+        flash(f"{place.name} added with {place.beds} beds.", "success")
+        return redirect(url_for("housing.board", slug=slug, state=place.state_code))
     if form.validate_on_submit():
         try:
-            added = housing.add_accommodation(
+            return save_once(form, "accommodation", lambda: housing.add_accommodation(
                 db.session, deployment=deployment, actor=current_user,
-                **{name: getattr(form, name).data for name in _ACCOMMODATION_FIELDS})
+                **{name: getattr(form, name).data for name in _ACCOMMODATION_FIELDS}),
+                shown=shown)
         except DomainError as exc:
             show_error(form, exc)
-        else:
-            db.session.commit()
-            flash(f"{added.name} added with {added.beds} beds.", "success")
-            return redirect(url_for("housing.board", slug=slug, state=added.state_code))
     return render_template("housing/accommodation_form.html", deployment=deployment, form=form,
                            accommodation=None), 422 if form.errors else 200
 
@@ -100,10 +107,31 @@ def edit_accommodation(slug: str, accommodation_id: int):
                            accommodation=place, stays=stays), 422 if form.errors else 200
 
 
-def _place_choices(form_field, deployment) -> None:
+def _place_choices(form_field, deployment, *, signup=None, check_in=None, check_out=None,
+                   exclude: tuple[int, ...] = ()) -> None:
+    """The places to choose from; given the nights, each says how many beds are free on all of
+    them (full places are marked), and places in another state than the sign-up's say so."""
+    places = housing_reads.accommodations_for(db.session, deployment)
+    free = housing_reads.free_beds(db.session, deployment, check_in, check_out,
+                                   exclude=exclude) if check_in and check_out else {}
+    state = signup.placement.state_code if signup is not None else None
+
+    def label(a) -> str:
+        text = f"{a.state_code} · {a.name}"
+        if a.id in free:
+            left = free[a.id]
+            text += (f" — full on some of {check_in:%-d %b}–{check_out:%-d %b}" if left <= 0
+                     else f" — {left} of {a.beds} beds free {check_in:%-d %b}–{check_out:%-d %b}")
+        else:
+            text += f" ({a.beds} beds)"
+        if state and a.state_code != state:
+            text += f" · another state than {state}: needs a reason"
+        return text
+    # The sign-up's own state first, then the places with the most free beds.
+    places.sort(key=lambda a: (state is not None and a.state_code != state,
+                               -free.get(a.id, a.beds), a.name))
     form_field.choices = [SelectChoice("", "— choose —")] + [
-        SelectChoice(str(a.id), f"{a.state_code} · {a.name} ({a.beds} beds)")
-        for a in housing_reads.accommodations_for(db.session, deployment)]
+        SelectChoice(str(a.id), label(a)) for a in places]
 
 
 @bp.route("/signups/<int:signup_id>/stays/new", methods=["GET", "POST"])
@@ -111,9 +139,10 @@ def new_stay(slug: str, signup_id: int):
     deployment = deployments.get_deployment(db.session, slug)
     signup = signups.signup_in_deployment(db.session, signup_id, deployment)
     form = StayForm()
-    _place_choices(form.accommodation_id, deployment)
     if request.method == "GET":
         form.check_in.data, form.check_out.data = signup.arrive_on, signup.depart_on
+    _place_choices(form.accommodation_id, deployment, signup=signup,
+                   check_in=form.check_in.data, check_out=form.check_out.data)
     if form.validate_on_submit():
         try:
             place = housing_reads.get_accommodation(db.session, deployment,

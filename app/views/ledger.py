@@ -17,8 +17,8 @@ from ..models import CostCategory, PayerKind, Role
 from ..security import gate
 from .common import confirm_page, show_error
 from ..forms.ledger import set_payer_choices, set_reimbursable_choices
-from ..services import (compliance, costs_import, csv_import, deployments, exports, ledger, once,
-                        paging, totals)
+from ..services import (compliance, costs_import, csv_import, deployments, exports, ledger, money,
+                        once, paging, totals)
 from ..services.compliance import fec_facts
 from ..services.errors import DomainError, NotFound
 
@@ -161,7 +161,8 @@ def _save_new_cost(slug: str, deployment, form):
         show_error(form, exc)
         return _cost_form_page(deployment, form, None, 422, warnings)
     db.session.commit()
-    flash(f"Line recorded: {line.amount} {line.currency} ({line.amount_usd} USD)"
+    flash(f"Line recorded: {money.format_money(line.amount, line.currency)} "
+          f"({money.format_money(line.amount_usd, 'USD')})"
           + (f", with {len(warnings)} finding(s) for the auditors." if warnings else "."),
           "success")
     return redirect(url_for("ledger.costs", slug=slug))

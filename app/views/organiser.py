@@ -11,11 +11,11 @@ from ..extensions import db
 from ..forms import CapacityForm, ConfirmForm, DeploymentForm
 from ..forms.ledger import ImportForm
 from ..forms.signups import ApproveForm, MoveForm, ReasonForm, RoleForm, SettingsForm
-from ..models import DeploymentStatus, Role
+from ..models import DeploymentStatus, Role, SignupStatus
 from .common import show_error
 from ..security import gate
-from ..services import (csv_import, deployments, notifications, paging, rosters, signups,
-                        volunteers_import)
+from ..services import (csv_import, deployments, notifications, paging, password_links, rosters,
+                        signups, volunteers_import)
 from ..services.compliance import fec_facts
 from ..services.errors import DomainError
 
@@ -295,3 +295,28 @@ def reinstate(slug: str, signup_id: int):
                           lambda s, f: signups.reinstate(db.session, s, actor=current_user),
                           "{name} is back: a new claim was made (it holds a spot, waits for "
                           "approval or joins the waitlist, as any claim would).")
+
+
+@bp.post("/deployments/<slug>/signups/<int:signup_id>/invite")
+def invite(slug: str, signup_id: int):
+    """Send a volunteer without a password (an imported one) the link to choose it, again."""
+    return _signup_action(slug, signup_id, ConfirmForm(),
+                          lambda s, f: password_links.invite(db.session, s.volunteer.user,
+                                                             actor=current_user),
+                          "An invitation to choose a password is in the outbox for {name}.")
+
+
+@bp.get("/deployments/<slug>/signups")
+def all_signups(slug: str):
+    """Every sign-up, all states on one page, filtered by status and state."""
+    found = deployments.get_current(db.session, slug)
+    status = paging.choice_arg(request.args.get("status"), [s.value for s in SignupStatus])
+    states = [p.state_code for p in found.placements]
+    state = paging.choice_arg((request.args.get("state") or "").upper(), states)
+    found_page = rosters.all_signups(db.session, found,
+                                     status=SignupStatus(status) if status else None,
+                                     state=state,
+                                     page=paging.page_number(request.args.get("page")))
+    return render_template("organiser/signups.html", deployment=found, page=found_page,
+                           statuses=list(SignupStatus), states=states, status=status,
+                           state=state)

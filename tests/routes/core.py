@@ -24,6 +24,10 @@ ROUTES = {
     # Without "confirmed" the change is asked about first (200), and made only then.
     "admin.change_role": ("POST", "/admin/users/{user_id}/role", only(ADM, ok=200)),
     "admin.invite": ("POST", "/admin/users/{user_id}/invite", only(ADM, ok=302)),
+    "admin.new_user": ("GET", "/admin/users/new", only(ADM)),
+    "admin.confirm_disable": ("GET", "/admin/users/{user_id}/disable", only(ADM)),
+    "admin.enable": ("POST", "/admin/users/{user_id}/enable", only(ADM, ok=302)),
+    "admin.disable": ("POST", "/admin/users/{user_id}/disable", only(ADM, ok=302)),
     "api.me": ("GET", "/api/v1/me", api_token()),
     "api.deployment": ("GET", "/api/v1/deployments/{slug}", everyone(200)),
 }
