@@ -48,3 +48,40 @@ def test_the_new_deployment_form_shows_the_bound_under_its_field(app, client, lo
     assert client.post(path, data={**form, "spots": "NC:5"}).status_code == 302
     with app.app_context():
         assert db.session.query(Deployment).count() == 1
+
+
+def _settings(**over):
+    return {"name": "Autumn canvass", "starts_on": "2024-10-19", "ends_on": "2024-11-08",
+            "status": "open", "offer_hours": "24", "keeps_waitlist": "y", **over}
+
+
+def test_an_organiser_renames_and_redates_a_deployment(app, client, login_as):
+    from .builders import make_signup_deployment, register_volunteer, claim_spot
+    from app.models import Placement
+    with app.app_context():
+        dep = make_signup_deployment(slug="redate", spots={"NC": 3})
+        claim_spot(dep, register_volunteer())  # 2024-10-20 to 2024-11-06, the whole window
+        db.session.commit()
+    login_as(Role.ORGANISER)
+    path = "/organiser/deployments/redate/settings"
+    page = client.get(path).get_data(as_text=True)
+    assert 'value="Autumn test deployment"' in page and 'value="2024-10-20"' in page
+    saved = client.post(path, data={"csrf_token": csrf_token(client, path), **_settings()})
+    assert saved.status_code == 302
+    with app.app_context():
+        dep = deployments.get_deployment(db.session, "redate")
+        assert (dep.name, dep.starts_on, dep.ends_on) == (
+            "Autumn canvass", date(2024, 10, 19), date(2024, 11, 8))
+        nc = db.session.query(Placement).one()
+        assert (nc.arrive_from, nc.depart_by) == (date(2024, 10, 19), date(2024, 11, 8))
+    # Narrower than a sign-up's dates: refused, with how many and why.
+    refused = client.post(path, data={"csrf_token": csrf_token(client, path),
+                                      **_settings(starts_on="2024-10-25")})
+    assert refused.status_code == 422
+    assert "1 active sign-up(s) have dates outside 2024-10-25 to 2024-11-08" in \
+        refused.get_data(as_text=True)
+    far = client.post(path, data={"csrf_token": csrf_token(client, path),
+                                  **_settings(ends_on="2999-01-01")})
+    assert "is not within 5 years of today" in far.get_data(as_text=True)
+    with app.app_context():
+        assert deployments.get_deployment(db.session, "redate").starts_on == date(2024, 10, 19)

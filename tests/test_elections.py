@@ -117,7 +117,8 @@ def _settings(slug: str) -> str:
 
 
 def _settings_form(**over) -> dict:
-    return {"status": "open", "offer_hours": "24", "keeps_waitlist": "y",
+    return {"name": "Test deployment", "starts_on": "2024-10-20", "ends_on": "2024-11-06",
+            "status": "open", "offer_hours": "24", "keeps_waitlist": "y",
             "election": "2024 general", "election_code": "G2024",
             "election_office": "house", "election_jurisdiction": "NC-05",
             "election_date": "2024-11-05", **over}

@@ -473,6 +473,7 @@ def test_deployment_settings_take_the_filers_committee_id(app, client, login_as)
     page = client.get(path).get_data(as_text=True)
     assert "Receiving committee&#39;s FEC id" in page or "Receiving committee's FEC id" in page
     data = {"csrf_token": csrf_token(client, path), "status": "open", "offer_hours": "48",
+            "name": "Test deployment", "starts_on": "2024-10-20", "ends_on": "2024-11-06",
             "election_code": "G2024", "election_office": "president",
             "election_jurisdiction": "US", "committee_fec_id": "C123"}
     refused = client.post(path, data=data)

@@ -190,7 +190,8 @@ def test_settings_switch_approval_and_close_sign_ups(app, client, login_as, dep)
         "csrf_token": token, "status": "open", "offer_hours": "0"})
     assert bad.status_code == 422
     client.post(f"/organiser/deployments/{dep}/settings", data={
-        "csrf_token": token, "status": "closed", "requires_approval": "y", "offer_hours": "24"})
+        "csrf_token": token, "status": "closed", "requires_approval": "y", "offer_hours": "24",
+        "name": "Test deployment", "starts_on": "2024-10-20", "ends_on": "2024-11-06"})
     api = client.get(f"/api/v1/deployments/{dep}").json
     assert api["status"] == "closed" and api["requires_approval"] is True
 

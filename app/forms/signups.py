@@ -69,6 +69,11 @@ class RoleForm(BaseForm):
 
 
 class SettingsForm(BaseForm):
+    name = StringField("Name", validators=[InputRequired(), Length(max=200)])
+    starts_on = DateField("Starts on", validators=[InputRequired("Give the first day.")])
+    ends_on = DateField("Ends on", validators=[InputRequired("Give the last day.")],
+                        description="A state's arrival window that was the deployment's dates "
+                                    "follows them.")
     status = SelectField("Status", choices=enum_choices(DeploymentStatus))
     requires_approval = BooleanField("Claims need an organiser's approval")
     keeps_waitlist = BooleanField("Keep a waitlist when a state is full")

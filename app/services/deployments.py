@@ -8,8 +8,8 @@ from datetime import date, timedelta
 from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.orm import Session
 
-from ..models import (Deployment, DeploymentStatus, ElectionOffice, Placement, Signup,
-                      SignupStatus, User)
+from ..models import (ACTIVE_SIGNUP_STATUSES, Deployment, DeploymentStatus, ElectionOffice,
+                      Placement, Signup, SignupStatus, User)
 from . import audit, choices, spots
 from .errors import Conflict, NotFound, ValidationFailed
 from .validation import slug as check_slug
@@ -249,6 +249,40 @@ def set_capacity(session: Session, deployment: Deployment, state: str, capacity:
     session.flush()
     spots.offer_free_spots(session, placement)
     return placement
+
+
+def rename_and_redate(session: Session, deployment: Deployment, *, name: str,
+                      starts_on: date, ends_on: date, actor: User | None) -> Deployment:
+    """Change a deployment's name and dates. A state whose arrival window was the
+    deployment's dates follows them; a window set apart is kept within them.
+
+    :raises ValidationFailed: no name, dates out of order or far from today
+    :raises Conflict: active sign-ups whose dates fall outside the new dates
+    """
+    audit.act_as(session, actor)
+    name = " ".join((name or "").split())
+    if not name:
+        raise ValidationFailed("Enter a name.", field="name")
+    if len(name) > 200:
+        raise ValidationFailed("A name is at most 200 characters.", field="name")
+    check_dates(starts_on, ends_on)
+    outside = session.scalar(select(func.count()).select_from(Signup).where(
+        Signup.deployment_id == deployment.id, Signup.status.in_(ACTIVE_SIGNUP_STATUSES),
+        (Signup.arrive_on < starts_on) | (Signup.depart_on > ends_on))) or 0
+    if outside:
+        raise Conflict(f"{outside} active sign-up(s) have dates outside "
+                       f"{starts_on.isoformat()} to {ends_on.isoformat()}; change their dates "
+                       "first, or choose dates that hold them.", field="starts_on")
+    old_start, old_end = deployment.starts_on, deployment.ends_on
+    for placement in deployment.placements:
+        arrive = starts_on if placement.arrive_from == old_start else \
+            min(max(placement.arrive_from, starts_on), ends_on)
+        depart = ends_on if placement.depart_by == old_end else \
+            max(min(placement.depart_by, ends_on), arrive)
+        placement.arrive_from, placement.depart_by = arrive, depart
+    deployment.name, deployment.starts_on, deployment.ends_on = name, starts_on, ends_on
+    session.flush()
+    return deployment
 
 
 def update_settings(session: Session, deployment: Deployment, *, actor: User,

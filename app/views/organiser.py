@@ -179,6 +179,9 @@ def settings(slug: str):
         form.status.data = found.status.value
     if form.validate_on_submit():
         try:
+            deployments.rename_and_redate(db.session, found, name=form.name.data,
+                                          starts_on=form.starts_on.data,
+                                          ends_on=form.ends_on.data, actor=current_user)
             deployments.update_settings(db.session, found, actor=current_user,
                                         status=DeploymentStatus(form.status.data),
                                         requires_approval=form.requires_approval.data,
