@@ -255,26 +255,25 @@ def stay_cost_line(session: Session, stay: Stay) -> Cost | None:
     return session.scalar(select(Cost).where(Cost.stay_id == stay.id))
 
 
-def free_beds(session: Session, deployment: Deployment, check_in: date, check_out: date, *,
-              exclude: tuple[int, ...] = ()) -> dict[int, int]:
-    """{place id: beds free on every night of [check_in, check_out)} for the deployment's
-    places (the fewest free on any of those nights), in one query; ``exclude``: stays left out
-    (the one being moved)."""
-    places = {a.id: a.beds for a in accommodations_for(session, deployment)}
-    if check_out <= check_in:
-        return dict(places)
+def free_beds(session: Session, places: list[Accommodation], check_in: date, check_out: date,
+              *, exclude: tuple[int, ...] = ()) -> dict[int, int]:
+    """{place id: beds free on every night of [check_in, check_out)} for ``places`` (the
+    fewest free on any of those nights), in one query; ``exclude``: stays left out (the one
+    being moved)."""
+    beds = {a.id: a.beds for a in places}
+    if check_out <= check_in or not beds:
+        return beds
     taken: dict[int, dict[date, int]] = defaultdict(lambda: defaultdict(int))
     stmt = (select(Stay.accommodation_id, Stay.check_in, Stay.check_out)
-            .join(Accommodation, Accommodation.id == Stay.accommodation_id)
-            .where(Accommodation.deployment_id == deployment.id, Stay.check_in < check_out,
+            .where(Stay.accommodation_id.in_(list(beds)), Stay.check_in < check_out,
                    Stay.check_out > check_in))
     if exclude:
         stmt = stmt.where(Stay.id.not_in(exclude))
     for place_id, start, end in session.execute(stmt):
         for night in nights(max(start, check_in), min(end, check_out)):
             taken[place_id][night] += 1
-    return {place_id: beds - max(taken[place_id].values(), default=0)
-            for place_id, beds in places.items()}
+    return {place_id: count - max(taken[place_id].values(), default=0)
+            for place_id, count in beds.items()}
 
 
 def future_stays(session: Session, signup: Signup, today=None) -> list[Stay]:

@@ -5,7 +5,7 @@ Each rendered create-form carries a one-time token (``new_token``). Saving recor
 with what it made (``remember``), in the same transaction; a second submission with the same
 token finds it (``already``) and is told where the first one's record is. Two copies arriving
 at the same moment cannot both save: the token is unique, so the second transaction fails at
-its commit and then finds the first's record (``Duplicate``).
+its commit and then finds the first's record (``views.common.commit_once``).
 """
 from __future__ import annotations
 
@@ -20,14 +20,6 @@ from ..models import FormSubmission
 _BYTES = 24
 
 
-class Duplicate(Exception):
-    """This form was saved before; ``record_id`` is what it made."""
-
-    def __init__(self, record_id: int):
-        super().__init__(f"already saved as #{record_id}")
-        self.record_id = record_id
-
-
 def new_token() -> str:
     return secrets.token_urlsafe(_BYTES)
 
@@ -39,13 +31,6 @@ def already(session: Session, token: str | None, kind: str) -> int | None:
     return session.scalar(select(FormSubmission.record_id)
                           .where(FormSubmission.token == token[:64],
                                  FormSubmission.kind == kind))
-
-
-def check(session: Session, token: str | None, kind: str) -> None:
-    """:raises Duplicate: a submission with ``token`` already saved something"""
-    made = already(session, token, kind)
-    if made is not None:
-        raise Duplicate(made)
 
 
 def remember(session: Session, token: str | None, kind: str, record_id: int) -> None:

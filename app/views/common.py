@@ -27,26 +27,26 @@ def confirm_page(*, title: str, consequences: list[str], action: str, button: st
                            form=ConfirmForm())
 
 
-def save_once(form, kind: str, save, *, shown):
-    """Run ``save()`` (flushes, returns the new record) at most once per rendered form: a
-    second submission of the same form (double click, retry, two copies at once) gets
-    ``shown(record_id, again=True)`` instead of a second record. Commits.
+def already_saved(form, kind: str) -> int | None:
+    """The record this very rendered form made before (sent twice), if any."""
+    from ..services import once
+    return once.already(db.session, form.once.data, kind)
 
-    :raises DomainError: from ``save``, for the caller to show (nothing is written)
-    """
+
+def commit_once(form, kind: str, record, *, shown):
+    """Commit ``record``, just added (flushed) from ``form``, as that form's only record: if
+    another copy of the same rendered form was saved first (double click, retry, two copies at
+    once), roll back and answer ``shown(its record id, again=True)``; else
+    ``shown(record id, again=False)``. Callers answer ``already_saved`` first."""
     from sqlalchemy.exc import IntegrityError
 
     from ..services import once
-    made = once.already(db.session, form.once.data, kind)
-    if made is not None:
-        return shown(made, again=True)
-    record = save()
     once.remember(db.session, form.once.data, kind, record.id)
     record_id = record.id
     try:
         db.session.commit()
     except IntegrityError:
-        db.session.rollback()  # another copy of this very form was saved first
+        db.session.rollback()  # the token is unique: the other copy committed first
         made = once.already(db.session, form.once.data, kind)
         if made is None:
             raise

@@ -10,7 +10,7 @@ from ..forms import ConfirmForm
 from ..forms.housing import AccommodationForm, EndStayForm, MoveStayForm, SplitStayForm, StayForm
 from ..models import Role
 from ..security import gate
-from .common import confirm_page, save_once, show_error
+from .common import already_saved, commit_once, confirm_page, show_error
 from ..forms.ledger import set_payer_choices
 from ..services import deployments, housing, housing_reads, ledger, paging, signups
 from ..services.errors import DomainError
@@ -69,13 +69,17 @@ def new_accommodation(slug: str):
         flash(f"{place.name} added with {place.beds} beds.", "success")
         return redirect(url_for("housing.board", slug=slug, state=place.state_code))
     if form.validate_on_submit():
+        made = already_saved(form, "accommodation")
+        if made is not None:
+            return shown(made, again=True)
         try:
-            return save_once(form, "accommodation", lambda: housing.add_accommodation(
+            added = housing.add_accommodation(
                 db.session, deployment=deployment, actor=current_user,
-                **{name: getattr(form, name).data for name in _ACCOMMODATION_FIELDS}),
-                shown=shown)
+                **{name: getattr(form, name).data for name in _ACCOMMODATION_FIELDS})
         except DomainError as exc:
             show_error(form, exc)
+        else:
+            return commit_once(form, "accommodation", added, shown=shown)
     return render_template("housing/accommodation_form.html", deployment=deployment, form=form,
                            accommodation=None), 422 if form.errors else 200
 
@@ -112,7 +116,7 @@ def _place_choices(form_field, deployment, *, signup=None, check_in=None, check_
     """The places to choose from; given the nights, each says how many beds are free on all of
     them (full places are marked), and places in another state than the sign-up's say so."""
     places = housing_reads.accommodations_for(db.session, deployment)
-    free = housing_reads.free_beds(db.session, deployment, check_in, check_out,
+    free = housing_reads.free_beds(db.session, places, check_in, check_out,
                                    exclude=exclude) if check_in and check_out else {}
     state = signup.placement.state_code if signup is not None else None
 

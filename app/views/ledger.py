@@ -7,18 +7,17 @@ import os
 from flask import (Blueprint, Response, abort, flash, redirect, render_template, request,
                    url_for)
 from flask_login import current_user
-from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import ImmutableMultiDict
 
 from ..extensions import db
 from ..forms import ConfirmForm
 from ..forms.ledger import CostForm, ImportForm, PayerForm, RateForm
-from ..models import CostCategory, PayerKind, Role
+from ..models import Cost, CostCategory, PayerKind, Role
 from ..security import gate
-from .common import confirm_page, show_error
+from .common import already_saved, commit_once, confirm_page, show_error
 from ..forms.ledger import set_payer_choices, set_reimbursable_choices
 from ..services import (compliance, costs_import, csv_import, deployments, exports, ledger, money,
-                        once, paging, totals)
+                        paging, totals)
 from ..services.compliance import fec_facts
 from ..services.errors import DomainError, NotFound
 
@@ -104,14 +103,6 @@ def _cost_form_page(deployment, form, line, status, warnings=(), same_as=None, *
                            warnings=warnings, same_as=same_as, **extra), status
 
 
-def _already_saved(slug: str, cost_id: int):
-    """The same rendered form came again (back button, double click, retry): nothing new is
-    written; the person is shown the line the first submission made."""
-    flash(f"This form was already saved as line #{cost_id} (it was sent twice); nothing new "
-          "was recorded. Here is that line.", "info")
-    return redirect(url_for("ledger.edit_cost", slug=slug, cost_id=cost_id))
-
-
 @bp.route("/costs/new", methods=["GET", "POST"])
 def new_cost(slug: str):
     deployment = deployments.get_deployment(db.session, slug)
@@ -126,23 +117,30 @@ def new_cost(slug: str):
     if form.list_expenses.data:  # fill the picker, save nothing
         return _cost_form_page(deployment, form, None, 200)
     if form.validate_on_submit():
-        try:
-            return _save_new_cost(slug, deployment, form)
-        except IntegrityError:
-            # Another copy of this very form was saved first (the token is unique).
-            db.session.rollback()
-            made = once.already(db.session, form.once.data, "cost")
-            if made is None:
-                raise
-            return _already_saved(slug, made)
+        return _save_new_cost(slug, deployment, form)
     return _cost_form_page(deployment, form, None, 422 if form.errors else 200)
 
 
 def _save_new_cost(slug: str, deployment, form):
     """Save the new line, or show why not: the response."""
     warnings = []
+
+    def shown(cost_id: int, again: bool):
+        if again:  # the same rendered form came again: nothing new was written
+            flash(f"This form was already saved as line #{cost_id} (it was sent twice); "
+                  "nothing new was recorded. Here is that line.", "info")
+            return redirect(url_for("ledger.edit_cost", slug=slug, cost_id=cost_id))
+        line = db.session.get(Cost, cost_id)
+        flash(f"Line recorded: {money.format_money(line.amount, line.currency)} "
+              f"({money.format_money(line.amount_usd, 'USD')})"
+              + (f", with {len(warnings)} finding(s) for the auditors." if warnings else "."),
+              "success")
+        return redirect(url_for("ledger.costs", slug=slug))
+
+    made = already_saved(form, "cost")
+    if made is not None:
+        return shown(made, again=True)
     try:
-        once.check(db.session, form.once.data, "cost")
         fields = _cost_fields(form, deployment)
         same_as = None if form.save_duplicate.data else \
             ledger.same_line_recently(db.session, deployment, **fields)
@@ -154,18 +152,10 @@ def _save_new_cost(slug: str, deployment, form):
             return _cost_form_page(deployment, form, None, 200, warnings)
         line = ledger.record_cost(db.session, deployment=deployment, actor=current_user,
                                   **fields)
-        once.remember(db.session, form.once.data, "cost", line.id)
-    except once.Duplicate as duplicate:
-        return _already_saved(slug, duplicate.record_id)
     except DomainError as exc:
         show_error(form, exc)
         return _cost_form_page(deployment, form, None, 422, warnings)
-    db.session.commit()
-    flash(f"Line recorded: {money.format_money(line.amount, line.currency)} "
-          f"({money.format_money(line.amount_usd, 'USD')})"
-          + (f", with {len(warnings)} finding(s) for the auditors." if warnings else "."),
-          "success")
-    return redirect(url_for("ledger.costs", slug=slug))
+    return commit_once(form, "cost", line, shown=shown)
 
 
 @bp.route("/costs/<int:cost_id>", methods=["GET", "POST"])

@@ -18,8 +18,6 @@ from .sections import COMPENSATION, OTHER, QUESTIONS, ROLES, SECTIONS, ReportSec
 #: Codes that make a line "look like compensation or a prohibited contribution" (section 4).
 COMPENSATION_CODES = {FindingCode.PROHIBITED_FOREIGN_INKIND.value,
                       FindingCode.PROHIBITED_SOURCE.value, FindingCode.COMPENSATION.value}
-_CITIZENSHIP = {"US_CITIZEN": "US citizen", "LPR": "lawful permanent resident",
-                "FOREIGN_NATIONAL": "foreign national", None: "citizenship not declared"}
 _SEVERITY = {code.value: code.severity for code in FindingCode}
 NOTICE = ("This report applies a published rule set to the facts recorded in TripLedger. It is "
           "not legal advice. A finding says where the law may be engaged and why; whether it "
@@ -44,7 +42,7 @@ def _code_class(code: str) -> str:
 
 
 def _citizenship(value) -> str:
-    return _CITIZENSHIP.get(value, clean(value) or "citizenship not declared")
+    return labels.CITIZENSHIP.get(value, clean(value) or "citizenship not declared")
 
 
 def _person(row: dict) -> str:

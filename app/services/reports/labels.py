@@ -55,7 +55,7 @@ PLACEHOLDERS = {
     "disagreement": "the facts that disagree, named on each line",
 }
 
-_CODE_LIKE = re.compile(r"\{([a-z_]+)\}")
+_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 #: A stored value inside a rule's or a finding's text ("citizenship FOREIGN_NATIONAL",
 #: "strategy_adviser"); finding codes are left alone.
 _VALUE = re.compile(r"(?<!\[)\b[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+\b(?!\])")
@@ -114,7 +114,7 @@ def plain(value) -> str:
 
 def fill(text) -> str:
     """A rule's text with its placeholders described in words (and its values, ``words``)."""
-    return words_in(_CODE_LIKE.sub(lambda m: PLACEHOLDERS.get(m.group(1),
+    return words_in(_PLACEHOLDER.sub(lambda m: PLACEHOLDERS.get(m.group(1),
                                                              m.group(1).replace("_", " ")),
                                    str(text or "")))
 

@@ -27,13 +27,6 @@ class PageFacts:
     #: volunteer email → leave type value (None: not declared).
     leave: dict[str, str | None] = field(default_factory=dict)
 
-    def as_json(self) -> dict:
-        return {"deployment_starts": self.deployment_starts.isoformat()
-                if self.deployment_starts else None,
-                "deployment_ends": self.deployment_ends.isoformat()
-                if self.deployment_ends else None,
-                "prepared_by": self.prepared_by, "rates": self.rates, "leave": self.leave}
-
 
 def read(session: Session, deployment: Deployment, disclosure: dict, *,
          prepared_by: str) -> PageFacts:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import sys
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -177,6 +178,9 @@ def timestamp_trust(config) -> list:
 def prefetch() -> None:
     """Load pyHanko in a background thread (a third of a second), while the report renders
     in the worker processes: a command-line run need not wait for it after rendering."""
+    if "pyhanko.sign.signers" in sys.modules:
+        return  # loaded already (a web or job process after its first report)
+
     def _load():
         from pyhanko.pdf_utils import incremental_writer  # noqa: F401
         from pyhanko.sign import fields, signers  # noqa: F401
