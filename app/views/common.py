@@ -41,9 +41,9 @@ def commit_once(form, kind: str, record, *, shown):
     from sqlalchemy.exc import IntegrityError
 
     from ..services import once
-    once.remember(db.session, form.once.data, kind, record.id)
     record_id = record.id
     try:
+        once.remember(db.session, form.once.data, kind, record_id)  # flushes: may clash too
         db.session.commit()
     except IntegrityError:
         db.session.rollback()  # the token is unique: the other copy committed first
