@@ -145,6 +145,9 @@ def _save_new_cost(slug: str, deployment, form):
         same_as = None if form.save_duplicate.data else \
             ledger.same_line_recently(db.session, deployment, **fields)
         if same_as is not None:
+            made = already_saved(form, "cost")  # a copy of this very form, committed meanwhile
+            if made is not None:
+                return shown(made, again=True)
             # The back button brings the values again with a new token: ask, save nothing.
             return _cost_form_page(deployment, form, None, 409, same_as=same_as)
         warnings = compliance.cost_entry_warnings(db.session, deployment=deployment, **fields)
