@@ -5,6 +5,7 @@ import logging.config
 import os
 import secrets
 import sqlite3
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -88,6 +89,19 @@ def _finish_config(app: Flask) -> None:
             cfg["SECRET_KEY"] = _instance_secret(app)
     elif not cfg.get("TESTING"):
         _refuse_unsafe_production(app)
+    _check_pinned_day(cfg)
+
+
+def _check_pinned_day(cfg) -> None:
+    if not cfg.get("TODAY"):
+        return
+    if cfg["ENV_NAME"] == "production" and not cfg.get("TESTING"):
+        raise RuntimeError("TODAY pins the calendar for tests and demos: unset TRIPLEDGER_TODAY "
+                           "in production.")
+    try:
+        date.fromisoformat(str(cfg["TODAY"]))
+    except ValueError:
+        raise RuntimeError(f"TODAY={cfg['TODAY']!r} is not a date (YYYY-MM-DD).") from None
 
 
 def _instance_secret(app: Flask) -> str:

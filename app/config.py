@@ -47,6 +47,10 @@ class Config:
 
     LOG_LEVEL = "INFO"
 
+    #: "YYYY-MM-DD" pins the calendar day the app takes as today (a deployment past its last
+    #: day closes itself): for tests and demos of a past season. Refused in production.
+    TODAY = None
+
     #: Report signing (see README, "Signing keys"). Certificates of retired signing keys that
     #: verification still trusts: a folder of PEM files, besides instance/signing/keyring/.
     REPORT_SIGNING_KEYRING = None

@@ -63,6 +63,11 @@ def can_change() -> bool:
     return current_user.role in _CHANGERS.get(request.blueprint or "", ())
 
 
+def changers(blueprint: str) -> tuple[Role, ...] | None:
+    """The roles that may change things in ``blueprint``; None when it has no gate."""
+    return _CHANGERS.get(blueprint)
+
+
 def gate(bp: Blueprint, *roles: Role, read_only: tuple[Role, ...] = ()) -> None:
     """Let only logged-in users with one of ``roles`` into every route of ``bp``.
 

@@ -20,7 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,6 +30,14 @@ sys.path.insert(0, str(ROOT))
 def _env(db_url: str) -> dict:
     return {**os.environ, "DATABASE_URL": db_url, "SECRET_KEY": "bench-" + "b" * 40,
             "TRIPLEDGER_ENV": "production", "TRIPLEDGER_LOG_LEVEL": "WARNING"}
+
+
+def demo_slug(db_url: str) -> str:
+    """The demo's slug: its season follows the clock (us-2028-general in 2026)."""
+    import sqlite3
+    with sqlite3.connect(db_url.removeprefix("sqlite:///")) as conn:
+        return conn.execute("SELECT slug FROM deployments WHERE slug LIKE 'us-%-general'"
+                            ).fetchone()[0]
 
 
 def build_database(folder: Path, volunteers: int) -> tuple[str, Path]:
@@ -50,9 +58,12 @@ def build_database(folder: Path, volunteers: int) -> tuple[str, Path]:
     app = create_app()
     tokens_file = folder / "tokens.txt"
     with app.app_context():
+        # As many spots as a state may hold; open now (a deployment past its end is closed).
+        today = date.today()
         deployments.create_deployment(db.session, slug="bench", name="Bench", actor=None,
-                                      spots={"NC": 10 ** 6}, starts_on=date(2024, 10, 20),
-                                      ends_on=date(2024, 11, 6))
+                                      spots={"NC": deployments.MAX_CAPACITY},
+                                      starts_on=today + timedelta(days=7),
+                                      ends_on=today + timedelta(days=25))
         db.session.commit()
         now = datetime.now(timezone.utc)
         # Bulk rows straight into the tables: set-up speed, not part of what is measured.
@@ -113,7 +124,7 @@ def main() -> None:
     try:
         time.sleep(3)
         healthz = wrk(base + "/healthz", args.seconds, args.connections)
-        spots = wrk(base + "/deployments/us-2024-general", args.seconds, args.connections)
+        spots = wrk(base + "/deployments/" + demo_slug(db_url), args.seconds, args.connections)
         claims = wrk(base + "/", args.seconds, args.connections, ROOT / "bench/claims.lua",
                      (str(tokens), "2", "/api/v1/deployments/bench/placements/NC/claims"))
     finally:

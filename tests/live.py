@@ -28,7 +28,8 @@ def gunicorn(database_url: str, workers: int = 4, **env_overrides):
     env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "live-test-" + "k" * 40,
            "TRIPLEDGER_ENV": "development", "TRIPLEDGER_RATELIMIT_ENABLED": "false",
            "TRIPLEDGER_ARGON2_MEMORY_COST": "8192", "TRIPLEDGER_ARGON2_TIME_COST": "1",
-           "TRIPLEDGER_ARGON2_PARALLELISM": "1", "TRIPLEDGER_LOG_LEVEL": "WARNING", **env_overrides}
+           "TRIPLEDGER_ARGON2_PARALLELISM": "1", "TRIPLEDGER_LOG_LEVEL": "WARNING",
+           "TRIPLEDGER_TODAY": "2024-10-01", **env_overrides}
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind",
          f"127.0.0.1:{port}", "--backlog", "2048", "--timeout", "60", "wsgi:app"],

@@ -3,7 +3,14 @@
 Expectations live in ``tests/routes/<area>.py``. A new route fails
 ``test_every_route_is_in_the_matrix`` until it is added there.
 """
+import re
+from html import unescape
+from urllib.parse import urlsplit
+
 import pytest
+from werkzeug.exceptions import HTTPException
+
+from app import security
 
 from app.extensions import db
 from app.models import Role
@@ -63,12 +70,39 @@ def test_access_matrix(app, client, login_as, world, role):
             response = client.open(url, method=method, data=data)
         else:
             response = client.get(url)
+            if response.status_code == 200 and response.mimetype == "text/html":
+                failures += _forms_this_role_cannot_submit(app, role, url,
+                                                           response.get_data(as_text=True))
         response.close()
         if response.status_code != expected[role]:
             failures.append(f"{method} {url}: {response.status_code}, expected {expected[role]}")
         if endpoint == "auth.logout" and role is not None:
             login_as(role)  # logging out was the point; carry on logged in for the rest
     assert not failures, "\n".join(failures)
+
+
+_POST_FORM = re.compile(r'<form\b[^>]*\bmethod="post"[^>]*>', re.I)
+_ACTION = re.compile(r'\baction="([^"]*)"')
+
+
+def _forms_this_role_cannot_submit(app, role, url: str, html: str) -> list[str]:
+    """A form or button on a page must be one its viewer may submit: a POST form whose
+    action's blueprint does not let ``role`` change things is reported."""
+    adapter = app.url_map.bind("localhost")
+    problems = []
+    for tag in _POST_FORM.findall(html):
+        found = _ACTION.search(tag)
+        action = unescape(found.group(1)) if found and found.group(1) else url
+        try:
+            endpoint, _ = adapter.match(urlsplit(action).path, method="POST")
+        except HTTPException:
+            problems.append(f"GET {url}: a form posts to {action}, which takes no POST")
+            continue
+        changers = security.changers(endpoint.partition(".")[0])
+        if changers is not None and role not in changers:
+            problems.append(f"GET {url}: {role.value} is shown a form posting to {action} "
+                            f"({endpoint}), which their role cannot submit")
+    return problems
 
 
 def test_a_refused_page_explains_itself(client, login_as):

@@ -37,15 +37,23 @@ def test_the_new_deployment_form_shows_the_bound_under_its_field(app, client, lo
     login_as(Role.ORGANISER)
     path = "/organiser/deployments/new"
     form = {"csrf_token": csrf_token(client, path), "slug": "too-big", "name": "Too big",
-            "starts_on": "2026-12-01", "ends_on": "2026-12-20", "spots": "NC:99999999999"}
+            "starts_on": "2026-12-01", "ends_on": "2026-12-20", "rows-0-state": "NC",
+            "rows-0-capacity": "99999999999"}
     response = client.post(path, data=form)
     assert response.status_code == 422
     assert "is more than a state can hold here" in response.get_data(as_text=True)
-    response = client.post(path, data={**form, "spots": "NC:5", "starts_on": "1900-01-01"})
+    response = client.post(path, data={**form, "rows-0-capacity": "5",
+                                       "starts_on": "1900-01-01"})
     assert response.status_code == 422
     assert "is not within 5 years of today" in response.get_data(as_text=True)
+    # Every field's error at once: the slug, the year and the state's spots together.
+    everything = client.post(path, data={**form, "slug": "Not A Slug", "ends_on": "2999-01-01"})
+    page = everything.get_data(as_text=True)
+    assert everything.status_code == 422
+    assert "is not within 5 years of today" in page and "more than a state can hold" in page
+    assert "lower-case letters" in page.lower()
     assert count_rows(app, Deployment) == 0
-    assert client.post(path, data={**form, "spots": "NC:5"}).status_code == 302
+    assert client.post(path, data={**form, "rows-0-capacity": "5"}).status_code == 302
     with app.app_context():
         assert db.session.query(Deployment).count() == 1
 

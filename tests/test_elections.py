@@ -187,7 +187,8 @@ def test_the_new_deployment_form_checks_the_election_too(app, client, login_as):
     login_as(Role.ORGANISER)
     path = "/organiser/deployments/new"
     form = {"slug": "fresh", "name": "Fresh", "starts_on": "2024-10-20",
-            "ends_on": "2024-11-06", "spots": "NC:5", "election_code": "G24",
+            "ends_on": "2024-11-06", "rows-0-state": "NC", "rows-0-capacity": "5",
+            "election_code": "G24",
             "election_office": "president", "election_jurisdiction": "US"}
     refused = client.post(path, data={"csrf_token": csrf_token(client, path), **form})
     assert refused.status_code == 422

@@ -1,6 +1,6 @@
 """Pages and API from the outside: spots, errors, navigation."""
 from app.extensions import db
-from app.models import DeploymentStatus, Role, SignupStatus, User
+from app.models import Deployment, DeploymentStatus, Role, SignupStatus, User
 
 from .builders import make_deployment, make_signup, make_volunteer
 from .conftest import csrf_token
@@ -61,15 +61,23 @@ def test_organiser_creates_a_deployment_through_the_form(app, client, login_as):
     login_as(Role.ORGANISER)
     token = csrf_token(client, "/organiser/deployments/new")
     form = {"csrf_token": token, "slug": "fall-2026", "name": "Fall 2026",
-            "starts_on": "2026-10-01", "ends_on": "2026-10-30", "spots": "NC:10 PA:5",
-            "keeps_waitlist": "y"}
+            "starts_on": "2026-10-01", "ends_on": "2026-10-30", "keeps_waitlist": "y",
+            "rows-0-state": "NC", "rows-0-capacity": "10", "rows-0-base_city": "Raleigh",
+            "rows-1-state": "PA", "rows-1-capacity": "5", "rows-2-state": ""}
     response = client.post("/organiser/deployments/new", data=form)
     assert response.status_code == 302 and response.location == "/organiser/deployments/fall-2026"
     page = client.get(response.location).get_data(as_text=True)
-    assert "Deployment Fall 2026 created." in page
+    assert "Deployment Fall 2026 created as a draft" in page
+    with app.app_context():
+        made = db.session.scalar(db.select(Deployment).where(Deployment.slug == "fall-2026"))
+        assert made.status is DeploymentStatus.DRAFT
+        assert [(p.state_code, p.capacity, p.base_city) for p in made.placements] == \
+            [("NC", 10, "Raleigh"), ("PA", 5, "")]
     bad = client.post("/organiser/deployments/new",
-                      data={**form, "slug": "other", "spots": "ZZ:4", "csrf_token": token})
+                      data={**form, "slug": "other", "rows-1-state": "ZZ", "csrf_token": token})
     assert bad.status_code == 422 and "not a US state code" in bad.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(db.select(Deployment).where(Deployment.slug == "other")) is None
     dated = client.post("/organiser/deployments/new",
                         data={**form, "slug": "third", "ends_on": "2026-09-01"})
     assert dated.status_code == 422 and "end date is before" in dated.get_data(as_text=True)

@@ -296,7 +296,7 @@ def test_cancel_with_a_reason_frees_the_spot():
     ("none", {"arrive_on": "2024-10-25", "depart_on": "2024-10-22"}, signups.InvalidDates,
      "departure date is before"),
     ("cancelled", {}, signups.ClaimBlocked, "was cancelled .* by an organiser"),
-    ("closed", {}, signups.DeploymentClosed, "not open"),
+    ("closed", {}, signups.DeploymentClosed, "are closed"),
     ("undeclared", {}, signups.DeclarationRequired, "Declare your citizenship"),
 ])
 def test_bad_claims_are_refused_and_write_nothing(setup, kwargs, error, words):

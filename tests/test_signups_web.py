@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Signup, SignupStatus
+from app.models import DeploymentStatus, Signup, SignupStatus
 from app.models.types import utcnow
 from app.services import signups
 
@@ -277,7 +277,7 @@ def test_api_withdraw_without_a_claim_is_404(api, dep):
 
 def test_api_on_a_closed_deployment(app, api, dep):
     with app.app_context():
-        signups_deployment(dep).status = signups.DeploymentStatus.CLOSED
+        signups_deployment(dep).status = DeploymentStatus.CLOSED
         db.session.commit()
     response = api("POST", f"/api/v1/deployments/{dep}/placements/NC/claims",
                    json={"attestation": True})

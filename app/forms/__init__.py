@@ -5,7 +5,7 @@ Shared bases and the core forms live here; each subject adds a module (``app/for
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateField, EmailField, HiddenField, IntegerField,
+from wtforms import (DateField, FieldList, FormField, EmailField, HiddenField, IntegerField,
                      PasswordField, SelectChoice, SelectField, StringField, SubmitField)
 from wtforms.validators import EqualTo, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
@@ -30,6 +30,8 @@ class BaseForm(FlaskForm):
 
     class Meta:
         def bind_field(self, form, unbound_field, options):
+            if unbound_field.field_class in (FieldList, FormField):  # filters go on their fields
+                return unbound_field.bind(form=form, **options)
             filters = [_strip, *unbound_field.kwargs.get("filters", [])]
             return unbound_field.bind(form=form, filters=filters, **options)
 
@@ -132,28 +134,6 @@ def election_jurisdiction_field():
 
 def election_date_field():
     return DateField("Election day", validators=[Optional()])
-
-
-class DeploymentForm(BaseForm):
-    slug = StringField("Short name (in links)", validators=[InputRequired(), Length(max=64)],
-                       description="Lower-case letters, digits and hyphens, e.g. us-2024-general.")
-    name = StringField("Name", validators=[InputRequired(), Length(max=200)])
-    sending_organisation = StringField("Sending organisation", validators=[Length(max=200)])
-    receiving_committee = StringField("Receiving campaign or committee",
-                                      validators=[Length(max=200)])
-    election = StringField("Election", validators=[Length(max=100)],
-                           description='For example "2024 general".')
-    election_code = election_code_field()
-    election_office = election_office_field()
-    election_jurisdiction = election_jurisdiction_field()
-    election_date = election_date_field()
-    starts_on = DateField("Starts on", validators=[InputRequired()])
-    ends_on = DateField("Ends on", validators=[InputRequired()])
-    spots = StringField("Spots per state", validators=[Optional(), Length(max=500)],
-                        description="For example: NC:25 PA:10")
-    requires_approval = BooleanField("Sign-ups need an organiser's approval")
-    keeps_waitlist = BooleanField("Keep a waitlist when a state is full", default=True)
-    submit = SubmitField("Create deployment")
 
 
 class CapacityForm(BaseForm):

@@ -50,6 +50,8 @@ class DeploymentStatus(StrEnum):
     DRAFT = "draft"
     OPEN = "open"
     CLOSED = "closed"
+    #: Kept for the record: off the public pages, read-only to claims.
+    ARCHIVED = "archived"
 
 
 class SignupRole(StrEnum):

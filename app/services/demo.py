@@ -18,16 +18,20 @@ from sqlalchemy.orm import Session
 from ..models import (AccommodationKind, Affiliation, Citizenship, CostCategory, CostSplit,
                       Deployment, ExchangeRate, LeaveType, OrganisationType, PayerKind, Role,
                       Signup, SignupRole, SignupStatus, Volunteer)
-from . import accounts, deployments, housing, ledger
+from . import accounts, deployment_status, deployments, housing, ledger
 from .compliance import fec_facts
 
-SLUG = "us-2024-general"
+SLUG = "us-2024-general"  # the 2024 season's (tests pin the day in it); see slug_for
 PASSWORD = "tripledger-demo-2024"
 DOMAIN = "demo.tripledger.example"
+#: The scenario's season. A later load moves every date by whole weeks to the next
+#: presidential general election still to come, so the demo stays a live example.
+SEASON = 2024
 STARTS, ENDS = date(2024, 10, 20), date(2024, 11, 6)
 #: state → (capacity, held spots, waitlisted, base city)
 PLACEMENTS = {"NC": (40, 38, 0, "Raleigh"), "NV": (20, 14, 0, "Las Vegas"),
               "PA": (30, 24, 0, "Philadelphia"), "VA": (12, 12, 3, "Richmond")}
+_SENDER = "Northbridge Labour Party"
 DEMO_LOGINS = [("admin", Role.ADMIN, "Ada Admin"), ("organiser", Role.ORGANISER, "Olu Organiser"),
                ("auditor", Role.AUDITOR, "Aud Itor"), ("volunteer", Role.VOLUNTEER, "Vera Volunteer")]
 
@@ -42,23 +46,47 @@ _LAST = ["Hartley", "Okafor", "Brennan", "Sandhu", "Whitlock", "Mensah", "Fairba
 class DemoSummary:
     created: bool
     logins: list[tuple[str, str]] = field(default_factory=list)
+    slug: str = SLUG
 
     def describe(self) -> str:
         head = ("Loaded the demo deployment " if self.created else
-                "The demo deployment was already loaded: ") + f"/deployments/{SLUG}"
+                "The demo deployment was already loaded: ") + f"/deployments/{self.slug}"
         lines = [head, "Demo logins (password for all: " + PASSWORD + "):"]
         lines += [f"  {role:<10} {email}" for email, role in self.logins]
         return "\n".join(lines)
 
 
-def load_demo(session: Session) -> DemoSummary:
-    """Create the demo logins and deployment unless they exist. Flushes; the caller commits."""
+def election_day(year: int) -> date:
+    """US general election: the Tuesday after the first Monday of November."""
+    first_monday = date(year, 11, 1) + timedelta(days=(7 - date(year, 11, 1).weekday()) % 7)
+    return first_monday + timedelta(days=1)
+
+
+def season_for(today: date) -> int:
+    """The first presidential election year from 2024 whose deployment has not ended."""
+    year = SEASON
+    while ENDS + (election_day(year) - election_day(SEASON)) < today:
+        year += 4
+    return year
+
+
+def slug_for(year: int) -> str:
+    return f"us-{year}-general"
+
+
+def load_demo(session: Session, today: date | None = None) -> DemoSummary:
+    """Create the demo logins and deployment unless they exist, dated in the season of
+    ``today`` (the app's day by default). Flushes; the caller commits."""
     logins = [(_demo_login(session, name, role, full), role.value)
               for name, role, full in DEMO_LOGINS]
-    if session.scalar(select(Deployment.id).where(Deployment.slug == SLUG)) is not None:
-        return DemoSummary(False, logins)
-    _DemoBuilder(session).build()
-    return DemoSummary(True, logins)
+    existing = session.scalar(select(Deployment.slug).where(Deployment.slug.like("us-%-general"),
+                                                            Deployment.sending_organisation
+                                                            == _SENDER))
+    if existing is not None:
+        return DemoSummary(False, logins, existing)
+    year = season_for(today or deployment_status.today())
+    _DemoBuilder(session, year).build()
+    return DemoSummary(True, logins, slug_for(year))
 
 
 def _demo_login(session: Session, name: str, role: Role, full_name: str) -> str:
@@ -74,17 +102,27 @@ def _at(day: date) -> datetime:
 
 
 class _DemoBuilder:
-    def __init__(self, session: Session):
+    def __init__(self, session: Session, year: int = SEASON):
         self.s = session
         self.rng = random.Random(2024)  # the same demo every time
+        self.year = year
+        # Whole weeks (both are Tuesdays): every date keeps its weekday and its distance
+        # from election day.
+        self.shift = election_day(year) - election_day(SEASON)
+        self.starts, self.ends = STARTS + self.shift, ENDS + self.shift
+        self.campaign_name = f"Harper for America {year}"
+
+    def day(self, month: int, day: int) -> date:
+        """A date of the scenario's 2024 season, moved to this demo's season."""
+        return date(SEASON, month, day) + self.shift
 
     def build(self) -> None:
         self.deployment = deployments.create_deployment(
-            self.s, slug=SLUG, name="Autumn 2024 volunteer deployment", actor=None,
-            starts_on=STARTS, ends_on=ENDS, sending_organisation="Northbridge Labour Party",
-            receiving_committee="Harper for America 2024",
-            election=deployments.Election("G2024", "president", "US", "2024 general",
-                                          date(2024, 11, 5)))
+            self.s, slug=slug_for(self.year), name=f"Autumn {self.year} volunteer deployment",
+            actor=None, starts_on=self.starts, ends_on=self.ends, sending_organisation=_SENDER,
+            receiving_committee=self.campaign_name,
+            election=deployments.Election(f"G{self.year}", "president", "US",
+                                          f"{self.year} general", election_day(self.year)))
         for code, (capacity, _held, _wait, city) in PLACEMENTS.items():
             deployments.set_capacity(self.s, self.deployment, code, capacity, actor=None,
                                      base_city=city)
@@ -96,8 +134,8 @@ class _DemoBuilder:
 
     # -- reference data -------------------------------------------------------------------
     def _rates(self) -> None:
-        day = date(2024, 9, 30)
-        while day <= date(2024, 11, 10):
+        day, last = self.day(9, 30), self.day(11, 10)
+        while day <= last:
             wobble = Decimal(self.rng.randint(-150, 150)) / 10000
             for currency, base in (("GBP", Decimal("1.3050")), ("EUR", Decimal("1.0900"))):
                 if self.s.scalar(select(ExchangeRate.id).where(
@@ -113,7 +151,7 @@ class _DemoBuilder:
                                                         kind=kind, country=country,
                                                         organisation_type=org, actor=None))
         payer("self_payer", "The volunteer (self)", PayerKind.SELF)
-        payer("campaign", "Harper for America 2024", PayerKind.CAMPAIGN, "US")
+        payer("campaign", self.campaign_name, PayerKind.CAMPAIGN, "US")
         payer("party", "Northbridge Labour Party", PayerKind.FOREIGN_PARTY, "GB")
         payer("union", "Northbridge Transport Union", PayerKind.FOREIGN_ENTITY, "GB")
         payer("donor", "Margaret Ellison", PayerKind.FOREIGN_INDIVIDUAL, "GB")
@@ -193,7 +231,9 @@ class _DemoBuilder:
         volunteer.affiliation, volunteer.leave_type = affiliation, leave
         volunteer.home_organisation = "Northbridge Labour Party" \
             if affiliation is not Affiliation.NONE else "Hartwell Community Trust"
-        volunteer.declared_at = volunteer.attested_at = _at(date(2024, 10, 10))
+        # Never in the future: a demo of a season to come was declared when it was loaded.
+        volunteer.declared_at = volunteer.attested_at = min(_at(self.day(10, 10)),
+                                                            datetime.now(timezone.utc))
         volunteer.attestation_text = ("I confirm that no one is compensating me for the time I "
                                       "spend volunteering on this trip.")
 
@@ -213,10 +253,10 @@ class _DemoBuilder:
         if role.is_decision_making and volunteer.citizenship is Citizenship.FOREIGN_NATIONAL:
             override = ("Advises on volunteer logistics only; organiser to confirm with counsel "
                         "(demo).")
-        arrive = STARTS + timedelta(days=i % 4)
+        arrive = self.starts + timedelta(days=i % 4)
         signup = Signup(deployment_id=self.deployment.id, placement_id=placement.id,
                         volunteer_id=volunteer.id, role=role, arrive_on=arrive,
-                        depart_on=ENDS - timedelta(days=i % 2), status=status,
+                        depart_on=self.ends - timedelta(days=i % 2), status=status,
                         role_override_reason=override)
         self.s.add(signup)
         self.s.flush()
@@ -277,7 +317,7 @@ class _DemoBuilder:
         def cost(volunteer, category, amount, payer, currency="USD", day=None, **details):
             return ledger.record_cost(self.s, deployment=self.deployment, volunteer=volunteer,
                                category=category, amount=amount, currency=currency,
-                               incurred_on=day or date(2024, 10, 18), payer=payer, actor=None,
+                               incurred_on=day or self.day(10, 18), payer=payer, actor=None,
                                **details)
 
         # Flights: most pay their own; a few long-haul fares cross the $1,000 exemption.
@@ -287,22 +327,22 @@ class _DemoBuilder:
             fare = Decimal(self.rng.randrange(480, 720)) if n % 9 else Decimal("915.00")
             cost(volunteer, CostCategory.TRAVEL, fare, self.self_payer, "GBP",
                  description="Return flight London–US", paid_to="Atlantic Air",
-                 day=date(2024, 10, 1) + timedelta(days=n % 14))
+                 day=self.day(10, 1) + timedelta(days=n % 14))
         # The party pays flights and daily stipends for a few (the 2016 pattern).
         for volunteer in signed[3:6]:
             cost(volunteer, CostCategory.TRAVEL, "1840.00", self.party, "GBP",
                  description="Return flight booked by the party", paid_to="Atlantic Air",
-                 evidence_ref="PARTY-INV-2024-118")
+                 evidence_ref=f"PARTY-INV-{self.year}-118")
         for volunteer in signed[3:5]:
             cost(volunteer, CostCategory.STIPEND, "1100.00", self.party, "GBP",
                  description="Daily stipend, 14 days", paid_to=volunteer.full_name,
-                 day=date(2024, 11, 1))
+                 day=self.day(11, 1))
         cost(signed[20], CostCategory.TRAVEL, "1275.00", self.campaign,
              description="Flight booked by the campaign", paid_to="Atlantic Air")
         cost(signed[22], CostCategory.PER_DIEM, "600.00", self.campaign,
              description="Campaign per diem, 12 days", paid_to=signed[22].full_name)
         cost(signed[24], CostCategory.GIFT, "15.00", self.campaign,
-             description="Campaign t-shirt and button", paid_to="Harper for America 2024")
+             description="Campaign t-shirt and button", paid_to=self.campaign_name)
         # The staffer on paid working time, and one on earned leave.
         staffer = self.volunteers[12]
         cost(staffer, CostCategory.SALARY_CONTINUED, "3200.00", self.party, "GBP",
@@ -340,12 +380,12 @@ class _DemoBuilder:
                      line_ref="FARES-48")
         cost(signed[48], CostCategory.LOCAL_TRANSPORT, "420.00", self.pac,
              description="The PAC reimbursed the fares", paid_to=signed[48].full_name,
-             reimburses_id=fares.id, day=date(2024, 10, 28))
+             reimburses_id=fares.id, day=self.day(10, 28))
         cost(signed[50], CostCategory.HOUSING, "350.00", self.host_va, in_residence=True,
              cash_outlay=False, description="Spare room at the host's home, 7 nights "
              "(estimated value)", paid_to="Luis Ortega")
         cost(signed[52], CostCategory.GIFT, "240.00", self.campaign,
-             description="Engraved watch with campaign pin", paid_to="Harper for America 2024")
+             description="Engraved watch with campaign pin", paid_to=self.campaign_name)
         # Someone who never declared citizenship, with a flight already booked.
         undeclared = self.unsigned[-1]
         cost(undeclared, CostCategory.TRAVEL, "560.00", self.self_payer, "GBP",

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from ..models import (ACTIVE_SIGNUP_STATUSES, Deployment, DeploymentStatus, ElectionOffice,
                       Placement, Signup, SignupStatus, User)
-from . import audit, choices, spots
+from . import audit, choices, deployment_status, spots
 from .errors import Conflict, NotFound, ValidationFailed
 from .validation import slug as check_slug
 from .validation import state_code
@@ -30,13 +30,15 @@ def get_deployment(session: Session, slug: str) -> Deployment:
 
 
 def get_current(session: Session, slug: str) -> Deployment:
-    """The deployment, with the spots of overdue waitlist offers passed on first (in a
-    transaction of their own: see ``spots.settle_overdue_offers_now``).
+    """The deployment, with the spots of overdue waitlist offers passed on first, and closed
+    if its last day has passed (each in a transaction of its own: see
+    ``spots.settle_overdue_offers_now``).
 
     :raises NotFound: no deployment has that slug.
     """
     deployment = get_deployment(session, slug)
     spots.settle_overdue_offers_now(session, deployment)
+    deployment_status.close_if_ended_now(session, deployment)
     return deployment
 
 
@@ -47,8 +49,10 @@ def all_deployments(session: Session) -> list[Deployment]:
 
 
 def open_deployments(session: Session) -> list[Deployment]:
+    """Those taking claims: open, and not past their last day (which closes them)."""
     return list(session.scalars(select(Deployment)
-                                .where(Deployment.status == DeploymentStatus.OPEN)
+                                .where(Deployment.status == DeploymentStatus.OPEN,
+                                       Deployment.ends_on >= deployment_status.today())
                                 .order_by(Deployment.starts_on, Deployment.name)))
 
 
@@ -71,7 +75,7 @@ def check_capacity(capacity: int, field: str = "capacity") -> int:
 
 def check_dates(starts_on: date, ends_on: date, today: date | None = None) -> None:
     """:raises ValidationFailed: out of order, or not within DATE_SPAN_YEARS of today"""
-    today = today or date.today()
+    today = today or deployment_status.today()
     earliest = today.replace(year=today.year - DATE_SPAN_YEARS, day=min(today.day, 28))
     latest = today.replace(year=today.year + DATE_SPAN_YEARS, day=min(today.day, 28))
     for name, value in (("starts_on", starts_on), ("ends_on", ends_on)):
@@ -180,6 +184,33 @@ def set_election(session: Session, deployment: Deployment, election: Election, *
 
 
 # -- deployments ----------------------------------------------------------------------------
+def check_new(session: Session, *, slug: str, name: str, starts_on: date | None,
+              ends_on: date | None, election: Election | None = None) -> dict[str, str]:
+    """Every problem with a new deployment's fields at once, as {field: message} (a form
+    shows them all; ``create_deployment`` still refuses the first)."""
+    def name_given():
+        if not (name or "").strip():
+            raise ValidationFailed("Enter a name.", field="name")
+
+    def slug_free():
+        if session.scalar(select(Deployment.id).where(Deployment.slug == slug)) is not None:
+            raise Conflict(f"A deployment called {slug!r} already exists.", field="slug")
+
+    election = election or Election()
+    checks = [lambda: check_slug(slug), slug_free, name_given,
+              lambda: check_election(election.code, election.office, election.jurisdiction,
+                                     election.name, election.on)]
+    if starts_on and ends_on:
+        checks.append(lambda: check_dates(starts_on, ends_on))
+    problems: dict[str, str] = {}
+    for check in checks:
+        try:
+            check()
+        except (ValidationFailed, Conflict) as exc:
+            problems.setdefault(exc.field or "name", exc.message)
+    return problems
+
+
 def create_deployment(session: Session, *, slug: str, name: str, actor: User | None,
                       spots: dict[str, int] | None = None, starts_on: date | None = None,
                       ends_on: date | None = None, requires_approval: bool = False,
@@ -288,14 +319,16 @@ def rename_and_redate(session: Session, deployment: Deployment, *, name: str,
 def update_settings(session: Session, deployment: Deployment, *, actor: User,
                     status: DeploymentStatus, requires_approval: bool, keeps_waitlist: bool,
                     offer_hours: int) -> Deployment:
-    """Open or close sign-ups and choose how claims are handled.
+    """Move the deployment along its lifecycle and choose how claims are handled.
 
-    :raises ValidationFailed: an offer window under one hour or over 30 days
+    :raises ValidationFailed: an offer window under one hour or over 30 days; a status step
+        the lifecycle does not allow (see ``deployment_status.change``)
+    :raises Conflict: back to draft after people signed up
     """
     audit.act_as(session, actor)
     if not 1 <= offer_hours <= 24 * 30:
         raise ValidationFailed("Offers stay open between 1 hour and 30 days.", field="offer_hours")
-    deployment.status = status
+    deployment_status.change(session, deployment, status, actor=actor)
     deployment.requires_approval = requires_approval
     deployment.keeps_waitlist = keeps_waitlist
     deployment.offer_hours = offer_hours

@@ -113,6 +113,14 @@ def own_signups(session: Session, volunteer: Volunteer) -> OwnSignups:
 _DECISION_ROLES = [role for role in SignupRole if role.is_decision_making]
 
 
+def role_preview(session: Session, deployment: Deployment, signup: Signup, role) -> list:
+    """What giving ``signup`` the role ``role`` would record that a form must warn about."""
+    paid_by = compliance.paid_lines(session, deployment, {signup.volunteer_id}).get(
+        signup.volunteer_id, [])
+    return compliance.entry_warnings(
+        compliance.preview_role_findings(signup.volunteer, role, paid_by))
+
+
 def role_warnings(session: Session, deployment: Deployment,
                   signups: list[Signup]) -> dict[int, dict]:
     """What each sign-up's role — or a decision-making role instead — would record, for the

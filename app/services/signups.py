@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..models import (ACTIVE_SIGNUP_STATUSES, Affiliation, Citizenship,
-                      Deployment, DeploymentStatus, LeaveType, Placement, Signup, SignupRole,
+                      Deployment, LeaveType, Placement, Signup, SignupRole,
                       SignupStatus, User, Volunteer)
 from ..models.types import utcnow
-from . import audit, choices, hooks, housing, notifications, spots
+from . import audit, choices, deployment_status, hooks, housing, notifications, spots
 from .errors import Conflict, NotFound, ValidationFailed
 from .validation import country_code
 
@@ -176,8 +176,9 @@ def claim_spot(session: Session, *, deployment: Deployment, volunteer: Volunteer
         InvalidRole, InvalidDates, AlreadyClaimed, ClaimBlocked, PlacementFull (no waitlist)
     """
     audit.act_as(session, actor)
-    if deployment.status is not DeploymentStatus.OPEN:
-        raise DeploymentClosed(f"{deployment.name} is not open for sign-ups.")
+    refusal = deployment_status.why_no_claims(deployment)
+    if refusal:
+        raise DeploymentClosed(refusal)
     role = choices.parse(SignupRole, role, field="role", what="role", error=InvalidRole)
     placement = find_placement(session, deployment, state)
     arrive_on, depart_on = _check_dates(placement, arrive_on, depart_on)

@@ -9,7 +9,7 @@ from flask import Blueprint, g, jsonify, request
 
 from ..extensions import csrf, db
 from ..models import Role, SignupStatus
-from ..services import accounts, audit, deployments, signups, spots
+from ..services import accounts, audit, deployment_status, deployments, signups, spots
 from ..services.errors import DomainError, PermissionDenied, ValidationFailed
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -79,7 +79,8 @@ def _claim_json(signup, position=None) -> dict:
 
 
 def _my_claim(slug: str):
-    found = deployments.get_current(db.session, slug)
+    found = deployment_status.check_visible(deployments.get_current(db.session, slug),
+                                            g.api_user)
     signup = signups.active_signup(db.session, found, g.api_user.volunteer)
     if signup is None:
         raise signups.NoClaim("You have no active claim in this deployment.")
@@ -91,7 +92,8 @@ def _my_claim(slug: str):
 def claim(slug: str, state: str):
     """Claim a spot: 201 confirmed|pending_approval, 202 waitlisted with position, 409 …"""
     body = _json_body()
-    found = deployments.get_deployment(db.session, slug)
+    found = deployment_status.check_visible(deployments.get_current(db.session, slug),
+                                            g.api_user)
     result = signups.claim_spot(
         db.session, deployment=found, volunteer=g.api_user.volunteer, state=state,
         role=body.get("role") or "canvasser", arrive_on=_date(body, "arrive_on"),
@@ -127,7 +129,7 @@ def accept_offer(slug: str):
 
 @bp.get("/deployments/<slug>")
 def deployment(slug: str):
-    found = deployments.get_current(db.session, slug)
+    found = deployment_status.check_visible(deployments.get_current(db.session, slug), None)
     return jsonify(slug=found.slug, name=found.name, status=found.status.value,
                    requires_approval=found.requires_approval,
                    keeps_waitlist=found.keeps_waitlist,

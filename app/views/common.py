@@ -14,14 +14,20 @@ def show_error(form, exc: DomainError) -> None:
         flash(exc.message, "error")
 
 
+def changers_only() -> None:
+    """For pages that are one form: a read-only visitor gets 403 on the GET already, not a
+    form that fails only once submitted."""
+    if not can_change():
+        abort(403, "Your account's role may look but not change.")
+
+
 def confirm_page(*, title: str, consequences: list[str], action: str, button: str,
                  back: str, fields: dict | None = None):
     """The page a destructive action shows first: what will happen, then one button that does
     it (a plain form: no JavaScript needed) and a way back. Only for those who may change
     things here (a read-only visitor gets 403, not a button that would fail)."""
     from ..forms import ConfirmForm
-    if not can_change():
-        abort(403, "Your account's role may look but not change.")
+    changers_only()
     return render_template("confirm.html", title=title, consequences=consequences,
                            action=action, button=button, back=back, fields=fields or {},
                            form=ConfirmForm())

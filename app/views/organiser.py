@@ -6,15 +6,17 @@ import os
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from ..extensions import db
-from ..forms import CapacityForm, ConfirmForm, DeploymentForm
+from ..forms import CapacityForm, ConfirmForm
+from ..forms.deployments import DeploymentForm, StatesForm, fill_rows, rows_of, show_problems
 from ..forms.ledger import ImportForm
 from ..forms.signups import ApproveForm, MoveForm, ReasonForm, RoleForm, SettingsForm
-from ..models import DeploymentStatus, Role, SignupStatus
-from .common import show_error
+from ..models import Deployment, DeploymentStatus, Role, SignupRole, SignupStatus
+from .common import changers_only, confirm_page, show_error
 from ..security import gate
-from ..services import (csv_import, deployments, notifications, paging, password_links, rosters,
+from ..services import (csv_import, deployment_states, deployment_status, deployments, notifications, paging, password_links, rosters,
                         signups, volunteers_import)
 from ..services.compliance import fec_facts
 from ..services.errors import DomainError
@@ -32,36 +34,91 @@ def _election(form) -> deployments.Election:
 @bp.get("/")
 def dashboard():
     rows = deployments.all_deployments(db.session)
+    for row in rows:
+        deployment_status.close_if_ended_now(db.session, row)
     stats = deployments.stats_by_deployment(db.session, [d.id for d in rows])
-    return render_template("organiser/dashboard.html", deployments=rows, stats=stats)
+    archived = [d for d in rows if d.status is DeploymentStatus.ARCHIVED]
+    return render_template("organiser/dashboard.html", stats=stats, archived=archived,
+                           deployments=[d for d in rows if d not in archived])
 
 
 @bp.route("/deployments/new", methods=["GET", "POST"])
 def new_deployment():
+    changers_only()
     form = DeploymentForm()
-    if form.validate_on_submit():
+    if request.method == "GET":
+        fill_rows(form, [], blank=4)
+    if form.validate_on_submit() and _new_deployment_checks(form):
         try:
-            spots_wanted = deployments.parse_state_spots((form.spots.data or "").split())
             created = deployments.create_deployment(
                 db.session, slug=form.slug.data, name=form.name.data, actor=current_user,
-                spots=spots_wanted, starts_on=form.starts_on.data, ends_on=form.ends_on.data,
+                starts_on=form.starts_on.data, ends_on=form.ends_on.data,
                 requires_approval=form.requires_approval.data,
                 keeps_waitlist=form.keeps_waitlist.data,
+                status=DeploymentStatus(form.status.data),
                 sending_organisation=form.sending_organisation.data or "",
                 receiving_committee=form.receiving_committee.data or "",
                 election=_election(form))
+            deployment_states.save_rows(db.session, created, rows_of(form), actor=current_user)
         except DomainError as exc:
-            db.session.rollback()
-            if exc.field == "state":
-                exc.field = "spots"
-            if not form.apply_domain_error(exc):
-                flash(exc.message, "error")
+            show_error(form, exc)
         else:
             db.session.commit()
-            flash(f"Deployment {created.name} created.", "success")
+            flash(f"Deployment {created.name} created"
+                  + (" as a draft: open it in its settings when it is ready."
+                     if created.status is DeploymentStatus.DRAFT else "."), "success")
             return redirect(url_for("organiser.deployment", slug=created.slug))
     return render_template("organiser/new_deployment.html", form=form), \
-        200 if not form.errors else 422
+        200 if not form.errors and not _row_errors(form) else 422
+
+
+def _new_deployment_checks(form) -> bool:
+    """Check every field and every state row, and show all problems at once."""
+    problems = deployments.check_new(db.session, slug=form.slug.data, name=form.name.data,
+                                     starts_on=form.starts_on.data, ends_on=form.ends_on.data,
+                                     election=_election(form))
+    for field, message in problems.items():
+        if not form.apply_domain_error(DomainError(message, field=field)):
+            flash(message, "error")
+    # The rows are checked against the dates as typed (a deployment not yet saved).
+    unsaved = Deployment(starts_on=form.starts_on.data, ends_on=form.ends_on.data)
+    row_problems = deployment_states.check_rows(db.session, unsaved, rows_of(form))
+    show_problems(form, row_problems)
+    return not problems and not row_problems
+
+
+def _row_errors(form) -> bool:
+    return any(entry.form.errors for entry in form.rows)
+
+
+@bp.route("/deployments/<slug>/states", methods=["GET", "POST"])
+def states(slug: str):
+    """Every state of the deployment on one form: change, add, remove; all saved or none."""
+    changers_only()
+    found = deployments.get_current(db.session, slug)
+    form = StatesForm()
+    if request.method == "GET":
+        fill_rows(form, found.placements)
+    if form.validate_on_submit():
+        rows = rows_of(form)
+        problems = deployment_states.check_rows(db.session, found, rows)
+        if problems:
+            show_problems(form, problems)
+        else:
+            try:
+                changed = deployment_states.save_rows(db.session, found, rows,
+                                                      actor=current_user)
+            except DomainError as exc:
+                show_error(form, exc)
+            else:
+                db.session.commit()
+                flash("States saved: " + ", ".join(changed) + "." if changed
+                      else "Nothing to change.", "success")
+                return redirect(url_for("organiser.states", slug=slug))
+    held = {p.state_code: p.held for p in deployments.placement_stats(db.session, found)}
+    return render_template("organiser/states.html", form=form, deployment=found,
+                           existing={p.state_code for p in found.placements}, held=held), \
+        200 if not form.errors and not _row_errors(form) else 422
 
 
 @bp.get("/deployments/<slug>")
@@ -166,15 +223,52 @@ def move(slug: str, signup_id: int):
 
 @bp.post("/deployments/<slug>/signups/<int:signup_id>/role")
 def change_role(slug: str, signup_id: int):
+    """Asked about first (what the new role means, what the rules will record), done once
+    confirmed: the confirmation page posts the same fields back with ``confirmed=yes``."""
+    form = RoleForm()
+    if request.form.get("confirmed") != "yes" and form.validate_on_submit():
+        return _confirm_role_change(slug, signup_id, form)
     return _signup_action(slug, signup_id, RoleForm(), lambda s, f: signups.change_role(
         db.session, s, f.role.data, actor=current_user, override_reason=f.override_reason.data),
         "{name}'s role was changed.")
 
 
+def _confirm_role_change(slug: str, signup_id: int, form):
+    found = deployments.get_deployment(db.session, slug)
+    signup = signups.signup_in_deployment(db.session, signup_id, found)
+    new = SignupRole(form.role.data)
+    back = request.form.get("back") or ""
+    if not back.startswith("/organiser/"):
+        back = url_for("organiser.roster", slug=slug, state=signup.placement.state_code)
+    name = signup.volunteer.full_name
+    if new is signup.role:
+        consequences = [f"{name} is {new.label.lower()} already: nothing changes."]
+    else:
+        consequences = [f"{name}'s role in {signup.placement.state_code} changes from "
+                        f"{signup.role.label.lower()} to {new.label.lower()}; the compliance "
+                        "findings about their role are recomputed, and the change is in the "
+                        "audit trail."]
+        consequences += [f"The rules will record: {reason} ({rule}, {code})."
+                         for code, rule, reason, _citation in rosters.role_preview(
+                             db.session, found, signup, new)]
+        if form.override_reason.data:
+            consequences.append(f"Your reason is kept with it: “{form.override_reason.data}”.")
+    return confirm_page(title=f"Change {name}'s role to {new.label.lower()}?",
+                        consequences=consequences,
+                        action=url_for("organiser.change_role", slug=slug,
+                                       signup_id=signup.id),
+                        button="Yes, change the role", back=back,
+                        fields={"role": new.value, "confirmed": "yes", "back": back,
+                                "override_reason": form.override_reason.data or ""})
+
+
 @bp.route("/deployments/<slug>/settings", methods=["GET", "POST"])
 def settings(slug: str):
-    found = deployments.get_deployment(db.session, slug)
+    changers_only()
+    found = deployments.get_current(db.session, slug)
     form = SettingsForm(obj=found)
+    form.status.choices = [SelectChoice(s.value, s.label)
+                           for s in deployment_status.choices_for(found)]
     if request.method == "GET":
         form.status.data = found.status.value
     if form.validate_on_submit():

@@ -2,11 +2,12 @@
 import logging
 
 from flask import Blueprint, jsonify, render_template
+from flask_login import current_user
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..extensions import db
-from ..services import deployments
+from ..services import deployment_status, deployments
 
 logger = logging.getLogger(__name__)
 bp = Blueprint("public", __name__)
@@ -21,8 +22,10 @@ def index():
 
 @bp.get("/deployments/<slug>")
 def deployment(slug: str):
-    found = deployments.get_current(db.session, slug)
+    found = deployment_status.check_visible(deployments.get_current(db.session, slug),
+                                            current_user)
     return render_template("public/deployment.html", deployment=found,
+                           refusal=deployment_status.why_no_claims(found),
                            placements=deployments.placement_stats(db.session, found))
 
 

@@ -8,7 +8,7 @@ from ..forms.signups import ClaimForm, DeclarationForm
 from ..models import Role, SignupStatus
 from .common import confirm_page, show_error
 from ..security import gate, safe_next
-from ..services import deployments, housing_reads, rosters, signups
+from ..services import deployment_status, deployments, housing_reads, rosters, signups
 from ..services.errors import DomainError
 
 bp = Blueprint("volunteer", __name__, url_prefix="/me")
@@ -55,7 +55,8 @@ def declaration():
 
 @bp.route("/deployments/<slug>/claim", methods=["GET", "POST"])
 def claim(slug: str):
-    deployment = deployments.get_current(db.session, slug)
+    deployment = deployment_status.check_visible(deployments.get_current(db.session, slug),
+                                                 current_user)
     volunteer = _volunteer()
     if volunteer.citizenship is None or volunteer.attested_at is None:
         flash("First tell us about yourself and sign the attestation.", "info")
@@ -80,7 +81,8 @@ def claim(slug: str):
             flash(_claim_message(result), "success")
             return redirect(url_for("volunteer.home"))
     return render_template("volunteer/claim.html", form=form, deployment=deployment,
-                           placements=stats), 200 if not form.errors else 422
+                           placements=stats,
+                           refusal=deployment_status.why_no_claims(deployment)), 200 if not form.errors else 422
 
 
 def _claim_message(result) -> str:

@@ -15,7 +15,9 @@ ROUTES = {
     "auth.accept_invitation": ("GET", "/invitation/not-a-token", everyone(400)),
     "volunteer.home": ("GET", "/me/", only(VOL)),
     "organiser.dashboard": ("GET", "/organiser/", staff_read()),
-    "organiser.new_deployment": ("GET", "/organiser/deployments/new", staff_read()),
+    # Pages that are one form: a read-only auditor gets 403 instead of a form that fails.
+    "organiser.new_deployment": ("GET", "/organiser/deployments/new", staff_write(ok=200)),
+    "organiser.states": ("GET", "/organiser/deployments/{slug}/states", staff_write(ok=200)),
     "organiser.deployment": ("GET", "/organiser/deployments/{slug}", staff_read()),
     "organiser.set_capacity": ("POST", "/organiser/deployments/{slug}/placements/NC",
                                staff_write()),
