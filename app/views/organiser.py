@@ -116,9 +116,10 @@ def states(slug: str):
                       else "Nothing to change.", "success")
                 return redirect(url_for("organiser.states", slug=slug))
     held = {p.state_code: p.held for p in deployments.placement_stats(db.session, found)}
-    return render_template("organiser/states.html", form=form, deployment=found,
+    failed = bool(form.errors) or _row_errors(form)
+    return render_template("organiser/states.html", form=form, deployment=found, failed=failed,
                            existing={p.state_code for p in found.placements}, held=held), \
-        200 if not form.errors and not _row_errors(form) else 422
+        422 if failed else 200
 
 
 @bp.get("/deployments/<slug>")

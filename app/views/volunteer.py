@@ -68,7 +68,8 @@ def claim(slug: str):
                           for p in stats]
     if request.method == "GET" and request.args.get("state"):
         form.state.data = request.args["state"].upper()
-    if form.validate_on_submit():
+    refusal = deployment_status.why_no_claims(deployment)
+    if refusal is None and form.validate_on_submit():
         try:
             result = signups.claim_spot(db.session, deployment=deployment, volunteer=volunteer,
                                         state=form.state.data, role=form.role.data,
@@ -80,9 +81,9 @@ def claim(slug: str):
             db.session.commit()
             flash(_claim_message(result), "success")
             return redirect(url_for("volunteer.home"))
+    status = 422 if form.errors else 409 if refusal and request.method == "POST" else 200
     return render_template("volunteer/claim.html", form=form, deployment=deployment,
-                           placements=stats,
-                           refusal=deployment_status.why_no_claims(deployment)), 200 if not form.errors else 422
+                           placements=stats, refusal=refusal), status
 
 
 def _claim_message(result) -> str:
