@@ -55,6 +55,8 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     app.jinja_env.globals["view_endpoints"] = app.view_functions
     from .services.money import format_money
     app.jinja_env.filters["money"] = format_money  # {{ amount|money(currency) }}
+    from .forms import aria_attrs
+    app.jinja_env.globals["aria_attrs"] = aria_attrs
     errors.init_app(app)
     cli.init_app(app)
     return app

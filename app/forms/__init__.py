@@ -21,6 +21,12 @@ def enum_choices(enum_cls, blank: str | None = None, label=None) -> list[SelectC
         [SelectChoice(member.value, label(member)) for member in enum_cls]
 
 
+def aria_attrs(field, label: str) -> dict:
+    """A table cell's input has no visible label: name it, and mark it when it has errors
+    (a Jinja global: ``{{ field(**aria_attrs(field, "Spots in NC")) }}``)."""
+    return {"aria-label": label, **({"aria-invalid": "true"} if field.errors else {})}
+
+
 def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
