@@ -7,7 +7,7 @@ import pytest
 
 from app.extensions import db
 from app.models import (AuditEvent, Deployment, DeploymentStatus, Placement, Role, Signup,
-                        Volunteer)
+                        SignupStatus, Volunteer)
 from app.services import accounts, demo, deployment_status, deployments, signups
 from app.services.errors import Conflict, ValidationFailed
 
@@ -273,6 +273,35 @@ def test_an_organisers_role_change_asks_first_and_says_what_the_rules_will_recor
         changed = db.session.get(Signup, signup_id)
         assert changed.role.value == "strategy_adviser"
         assert changed.role_override_reason == "Logistics only."
+
+
+@pytest.mark.parametrize("kind", ["reject", "cancel"])
+def test_rejecting_or_cancelling_asks_first_and_says_what_happens(app, client, login_as, kind):
+    with app.app_context():
+        found = make_signup_deployment(spots={"NC": 1, "PA": 1})
+        status = SignupStatus.PENDING_APPROVAL if kind == "reject" else SignupStatus.CONFIRMED
+        signup = make_signup(found, make_volunteer(), status=status)
+        waiting = make_signup(found, make_volunteer(), status=SignupStatus.WAITLISTED)
+        db.session.commit()
+        slug, signup_id, waiting_id = found.slug, signup.id, waiting.id
+    login_as(Role.ORGANISER)
+    token = csrf_token(client, f"/organiser/deployments/{slug}/states/NC")
+    path = f"/organiser/deployments/{slug}/signups/{signup_id}/{kind}"
+    asked = client.post(path, data={"csrf_token": token, "reason": "Travel dates clash."})
+    page = asked.get_data(as_text=True)
+    assert asked.status_code == 200
+    assert "with your reason: “Travel dates clash.”" in page
+    assert "offered to the next person waiting" in page
+    assert "until an organiser reinstates them" in page
+    with app.app_context():
+        assert db.session.get(Signup, signup_id).status is status
+    done = client.post(path, data={"csrf_token": token, "reason": "Travel dates clash.",
+                                   "confirmed": "yes"})
+    assert done.status_code == 302
+    with app.app_context():
+        assert db.session.get(Signup, signup_id).status.value == \
+            ("rejected" if kind == "reject" else "cancelled")
+        assert db.session.get(Signup, waiting_id).status is SignupStatus.OFFERED
 
 
 # -- the menu ----------------------------------------------------------------------------------

@@ -169,8 +169,14 @@ def test_organiser_roster_approve_move_cancel_and_outbox(app, client, login_as, 
     no_reason = client.post(f"/organiser/deployments/{dep}/signups/{ids[1]}/cancel",
                             data={"csrf_token": token, "reason": ""}, follow_redirects=True)
     assert "This field is required" in no_reason.get_data(as_text=True)
+    asked = client.post(f"/organiser/deployments/{dep}/signups/{ids[1]}/cancel",
+                        data={"csrf_token": token, "reason": "Duplicate registration."})
+    assert asked.status_code == 200 and "Cancel" in asked.get_data(as_text=True)
+    assert "Your sign-up for PA was cancelled" not in \
+        client.get("/organiser/outbox").get_data(as_text=True), "asked first: nothing done yet"
     client.post(f"/organiser/deployments/{dep}/signups/{ids[1]}/cancel",
-                data={"csrf_token": token, "reason": "Duplicate registration."})
+                data={"csrf_token": token, "reason": "Duplicate registration.",
+                      "confirmed": "yes"})
     outbox = client.get("/organiser/outbox").get_data(as_text=True)
     assert "Your sign-up for PA was cancelled" in outbox and "moved to NC" in outbox
     other_dep = client.post(f"/organiser/deployments/nope/signups/{ids[1]}/cancel",

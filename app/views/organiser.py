@@ -16,7 +16,8 @@ from ..forms.signups import ApproveForm, MoveForm, ReasonForm, RoleForm, Setting
 from ..models import Deployment, DeploymentStatus, Role, SignupRole, SignupStatus
 from .common import changers_only, confirm_page, show_error
 from ..security import gate
-from ..services import (csv_import, deployment_states, deployment_status, deployments, notifications, paging, password_links, rosters,
+from ..services import (csv_import, deployment_states, deployment_status, deployments,
+                        housing_reads, notifications, paging, password_links, rosters,
                         signups, volunteers_import)
 from ..services.compliance import fec_facts
 from ..services.errors import DomainError
@@ -203,12 +204,20 @@ def approve(slug: str, signup_id: int):
 
 @bp.post("/deployments/<slug>/signups/<int:signup_id>/reject")
 def reject(slug: str, signup_id: int):
+    """Asked about first (with the reason typed), done once confirmed."""
+    form = ReasonForm()
+    if request.form.get("confirmed") != "yes" and form.validate_on_submit():
+        return _confirm_ending(slug, signup_id, form, "reject")
     return _signup_action(slug, signup_id, ReasonForm(), lambda s, f: signups.reject(
         db.session, s, actor=current_user, reason=f.reason.data), "{name}'s claim was rejected.")
 
 
 @bp.post("/deployments/<slug>/signups/<int:signup_id>/cancel")
 def cancel(slug: str, signup_id: int):
+    """Asked about first (with the reason typed), done once confirmed."""
+    form = ReasonForm()
+    if request.form.get("confirmed") != "yes" and form.validate_on_submit():
+        return _confirm_ending(slug, signup_id, form, "cancel")
     return _signup_action(slug, signup_id, ReasonForm(), lambda s, f: signups.cancel(
         db.session, s, actor=current_user, reason=f.reason.data), "{name}'s sign-up was cancelled.")
 
@@ -234,13 +243,46 @@ def change_role(slug: str, signup_id: int):
         "{name}'s role was changed.")
 
 
+def _back_to(slug: str, signup) -> str:
+    back = request.form.get("back") or ""
+    if not back.startswith("/organiser/"):
+        back = url_for("organiser.roster", slug=slug, state=signup.placement.state_code)
+    return back
+
+
+def _confirm_ending(slug: str, signup_id: int, form, kind: str):
+    """What rejecting or cancelling a sign-up does, before it is done."""
+    found = deployments.get_deployment(db.session, slug)
+    signup = signups.signup_in_deployment(db.session, signup_id, found)
+    name, state = signup.volunteer.full_name, signup.placement.state_code
+    back = _back_to(slug, signup)
+    what = "claim" if kind == "reject" else "sign-up"
+    done = "rejected" if kind == "reject" else "cancelled"
+    consequences = [f"{name}'s {what} in {state} ({signup.status.label.lower()}) is {done}, "
+                    f"with your reason: “{form.reason.data}”. They are told by email, and "
+                    "auditors see the reason."]
+    if signup.status in (SignupStatus.CONFIRMED, SignupStatus.PENDING_APPROVAL,
+                         SignupStatus.OFFERED):
+        consequences.append(f"Their spot in {state} is offered to the next person waiting, "
+                            "if anyone is.")
+    for stay in housing_reads.future_stays(db.session, signup):
+        nights = (stay.check_out - stay.check_in).days
+        consequences.append(f"Their bed at {stay.accommodation.name} for {nights} night(s), "
+                            f"{stay.check_in:%-d %b} to {stay.check_out:%-d %b}, is given back.")
+    consequences.append("They cannot claim again in this deployment until an organiser "
+                        "reinstates them (from the roster).")
+    return confirm_page(title=f"{'Reject' if kind == 'reject' else 'Cancel'} {name}'s {what}?",
+                        consequences=consequences,
+                        action=url_for(f"organiser.{kind}", slug=slug, signup_id=signup.id),
+                        button=f"Yes, {kind} it", back=back,
+                        fields={"reason": form.reason.data, "confirmed": "yes", "back": back})
+
+
 def _confirm_role_change(slug: str, signup_id: int, form):
     found = deployments.get_deployment(db.session, slug)
     signup = signups.signup_in_deployment(db.session, signup_id, found)
     new = SignupRole(form.role.data)
-    back = request.form.get("back") or ""
-    if not back.startswith("/organiser/"):
-        back = url_for("organiser.roster", slug=slug, state=signup.placement.state_code)
+    back = _back_to(slug, signup)
     name = signup.volunteer.full_name
     if new is signup.role:
         consequences = [f"{name} is {new.label.lower()} already: nothing changes."]

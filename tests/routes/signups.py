@@ -22,10 +22,11 @@ ROUTES = {
     "organiser.outbox": ("GET", "/organiser/outbox", staff_read()),
     "organiser.approve": ("POST", "/organiser/deployments/{slug}/signups/{signup_id}/approve",
                           staff_write()),
+    # With a reason but without "confirmed": the confirmation page (200), nothing done yet.
     "organiser.reject": ("POST", "/organiser/deployments/{slug}/signups/{signup_id}/reject",
-                         staff_write()),
+                         staff_write(ok=200)),
     "organiser.cancel": ("POST", "/organiser/deployments/{slug}/signups/{other_signup_id}/cancel",
-                         staff_write()),
+                         staff_write(ok=200)),
     "organiser.move": ("POST", "/organiser/deployments/{slug}/signups/{signup_id}/move",
                        staff_write()),
     "organiser.invite": ("POST", "/organiser/deployments/{slug}/signups/{signup_id}/invite",
