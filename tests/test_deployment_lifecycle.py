@@ -363,3 +363,21 @@ def test_a_pinned_day_is_refused_in_production(tmp_path, monkeypatch):
         create_app(instance_path=str(tmp_path))
     monkeypatch.setenv("TRIPLEDGER_TODAY", "2024-10-01")
     assert create_app(instance_path=str(tmp_path)).config["TODAY"] == "2024-10-01"
+
+
+def test_the_new_deployment_form_sent_twice_makes_one_deployment(app, client, login_as):
+    login_as(Role.ORGANISER)
+    page = client.get("/organiser/deployments/new").get_data(as_text=True)
+    once = re.search(r'name="once"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="once"', page)
+    token = once.group(1) or once.group(2)
+    form = {"csrf_token": csrf_token(client, "/organiser/deployments/new"), "once": token,
+            "slug": "twice", "name": "Twice", "starts_on": "2024-12-01",
+            "ends_on": "2024-12-10", "rows-0-state": "NC", "rows-0-capacity": "3"}
+    first = client.post("/organiser/deployments/new", data=form)
+    again = client.post("/organiser/deployments/new", data=form)
+    assert first.status_code == again.status_code == 302
+    assert again.location == "/organiser/deployments/twice"
+    assert "This form was already saved: Twice was created then" in \
+        client.get(again.location).get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(Deployment)) == 1

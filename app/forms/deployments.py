@@ -8,7 +8,7 @@ from wtforms.validators import InputRequired, Length, Optional
 
 from ..services.deployment_states import StateRow
 from ..services.validation import US_STATES
-from . import (BaseForm, election_code_field, election_date_field, election_jurisdiction_field,
+from . import (BaseForm, OnceForm, election_code_field, election_date_field, election_jurisdiction_field,
                election_office_field)
 
 
@@ -34,7 +34,7 @@ class StateRowForm(Form):
                         remove=bool(self.remove.data))
 
 
-class DeploymentForm(BaseForm):
+class DeploymentForm(OnceForm):
     slug = StringField("Short name (in links)", validators=[InputRequired(), Length(max=64)],
                        description="Lower-case letters, digits and hyphens, e.g. us-2024-general.")
     name = StringField("Name", validators=[InputRequired(), Length(max=200)])

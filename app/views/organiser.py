@@ -14,7 +14,7 @@ from ..forms.deployments import DeploymentForm, StatesForm, fill_rows, rows_of, 
 from ..forms.ledger import ImportForm
 from ..forms.signups import ApproveForm, MoveForm, ReasonForm, RoleForm, SettingsForm
 from ..models import Deployment, DeploymentStatus, Role, SignupRole, SignupStatus
-from .common import changers_only, confirm_page, show_error
+from .common import already_saved, changers_only, commit_once, confirm_page, show_error
 from ..security import gate
 from ..services import (csv_import, deployment_states, deployment_status, deployments,
                         housing_reads, notifications, paging, password_links, rosters,
@@ -46,9 +46,22 @@ def dashboard():
 @bp.route("/deployments/new", methods=["GET", "POST"])
 def new_deployment():
     changers_only()
-    form = DeploymentForm()
+    form = DeploymentForm().with_token()
     if request.method == "GET":
         fill_rows(form, [], blank=4)
+
+    def shown(deployment_id: int, again: bool):
+        made = db.session.get(Deployment, deployment_id)
+        if again:
+            flash(f"This form was already saved: {made.name} was created then (the form was "
+                  "sent twice); nothing new was added.", "info")
+        else:
+            flash(f"Deployment {made.name} created"
+                  + (" as a draft: open it in its settings when it is ready."
+                     if made.status is DeploymentStatus.DRAFT else "."), "success")
+        return redirect(url_for("organiser.deployment", slug=made.slug))
+    if form.is_submitted() and (made := already_saved(form, "deployment")) is not None:
+        return shown(made, again=True)
     if form.validate_on_submit() and _new_deployment_checks(form):
         try:
             created = deployments.create_deployment(
@@ -64,11 +77,7 @@ def new_deployment():
         except DomainError as exc:
             show_error(form, exc)
         else:
-            db.session.commit()
-            flash(f"Deployment {created.name} created"
-                  + (" as a draft: open it in its settings when it is ready."
-                     if created.status is DeploymentStatus.DRAFT else "."), "success")
-            return redirect(url_for("organiser.deployment", slug=created.slug))
+            return commit_once(form, "deployment", created, shown=shown)
     return render_template("organiser/new_deployment.html", form=form), \
         200 if not form.errors and not _row_errors(form) else 422
 
