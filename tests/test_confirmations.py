@@ -90,3 +90,31 @@ def test_withdrawing_asks_first_and_works_without_javascript(app):
         assert page.get_by_text("You have withdrawn.").is_visible()
     with app.app_context():
         assert db.session.get(Signup, ids["signup_ids"][1]).status is SignupStatus.WITHDRAWN
+
+
+@pytest.mark.browser
+def test_an_organisers_cancel_and_role_change_ask_first_without_javascript(app, create_user):
+    ids = _world(app)
+    create_user(role=Role.ORGANISER, email="org-ask@example.org")
+    with live_server(app) as site, chromium() as browser:
+        page = browser.new_context(java_script_enabled=False, **PHONE).new_page()
+        log_in_page(page, site, "org-ask@example.org", PASSWORD, lands_on="**/organiser/**")
+        page.goto(f"{site}/organiser/deployments/{ids['slug']}/states/NC")
+        row = page.locator("tbody tr", has=page.locator("summary", has_text="Cancel")).first
+        row.locator("summary", has_text="Cancel").click()
+        row.locator("textarea[name=reason]").fill("Duplicate registration.")
+        row.locator("form[action$='/cancel'] button").click()
+        assert page.get_by_role("heading", name="Cancel").first.is_visible()
+        assert page.get_by_text("with your reason: “Duplicate registration.”").is_visible()
+        with app.app_context():
+            assert all(db.session.get(Signup, i).status is SignupStatus.CONFIRMED
+                       for i in ids["signup_ids"])
+        page.get_by_role("link", name="No, go back").click()
+        row = page.locator("tbody tr", has=page.locator("summary", has_text="Role")).first
+        row.locator("summary", has_text="Role").click()
+        row.locator("select[name=role]").select_option("team_lead")
+        row.locator("form[action$='/role'] button").click()
+        assert page.get_by_text("changes from canvasser to team lead").is_visible()
+        page.get_by_role("button", name="Yes, change the role").click()
+        page.wait_for_url("**/states/NC**")
+        assert page.get_by_text("role was changed").is_visible()
