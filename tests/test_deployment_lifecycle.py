@@ -381,3 +381,28 @@ def test_the_new_deployment_form_sent_twice_makes_one_deployment(app, client, lo
         client.get(again.location).get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count()).select_from(Deployment)) == 1
+
+
+def test_settings_show_every_fields_problem_at_once_and_save_the_parties(app, client, login_as):
+    slug = _made(app)
+    login_as(Role.ORGANISER)
+    path = f"/organiser/deployments/{slug}/settings"
+    form = {"csrf_token": csrf_token(client, path), "name": "Autumn test deployment",
+            "starts_on": "2024-10-20", "ends_on": "2024-11-06", "offer_hours": "48",
+            "status": "open", "keeps_waitlist": "y", "sending_organisation": "Northbridge",
+            "receiving_committee": "Harper for America"}
+    refused = client.post(path, data={**form, "starts_on": "1900-01-01",
+                                      "committee_fec_id": "X1", "election_code": "G24"})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert "is not within 5 years of today" in page
+    assert "&#39;G24&#39; is not an election code" in page
+    assert "X1" in page and "C00123456" in page  # the FEC id's own message names the shape
+    with app.app_context():
+        assert deployments.get_deployment(db.session, slug).receiving_committee == ""
+    saved = client.post(path, data=form)
+    assert saved.status_code == 302
+    with app.app_context():
+        found = deployments.get_deployment(db.session, slug)
+        assert (found.sending_organisation, found.receiving_committee) == \
+            ("Northbridge", "Harper for America")

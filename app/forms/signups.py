@@ -79,6 +79,9 @@ class SettingsForm(BaseForm):
     keeps_waitlist = BooleanField("Keep a waitlist when a state is full")
     offer_hours = IntegerField("Hours an offer stays open",
                                validators=[InputRequired(), NumberRange(min=1, max=720)])
+    sending_organisation = StringField("Sending organisation", validators=[Length(max=200)])
+    receiving_committee = StringField("Receiving campaign or committee",
+                                      validators=[Length(max=200)])
     election = StringField("Election", validators=[Length(max=100)],
                            description='For example "2024 general".')
     election_code = election_code_field()

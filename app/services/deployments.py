@@ -316,6 +316,22 @@ def rename_and_redate(session: Session, deployment: Deployment, *, name: str,
     return deployment
 
 
+def set_parties(session: Session, deployment: Deployment, *, sending: str, receiving: str,
+                actor: User | None) -> Deployment:
+    """Who sends the volunteers and which campaign or committee receives them.
+
+    :raises ValidationFailed: a name over 200 characters
+    """
+    audit.act_as(session, actor)
+    for field, value in (("sending_organisation", sending), ("receiving_committee", receiving)):
+        value = " ".join((value or "").split())
+        if len(value) > 200:
+            raise ValidationFailed("At most 200 characters.", field=field)
+        setattr(deployment, field, value)
+    session.flush()
+    return deployment
+
+
 def update_settings(session: Session, deployment: Deployment, *, actor: User,
                     status: DeploymentStatus, requires_approval: bool, keeps_waitlist: bool,
                     offer_hours: int) -> Deployment:

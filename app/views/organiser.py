@@ -324,20 +324,33 @@ def settings(slug: str):
     if request.method == "GET":
         form.status.data = found.status.value
     if form.validate_on_submit():
-        try:
-            deployments.rename_and_redate(db.session, found, name=form.name.data,
-                                          starts_on=form.starts_on.data,
-                                          ends_on=form.ends_on.data, actor=current_user)
-            deployments.update_settings(db.session, found, actor=current_user,
-                                        status=DeploymentStatus(form.status.data),
-                                        requires_approval=form.requires_approval.data,
-                                        keeps_waitlist=form.keeps_waitlist.data,
-                                        offer_hours=form.offer_hours.data)
-            deployments.set_election(db.session, found, _election(form), actor=current_user)
-            fec_facts.set_committee_fec_id(db.session, found, form.committee_fec_id.data,
-                                           actor=current_user)
-        except DomainError as exc:
-            show_error(form, exc)
+        steps = [
+            lambda: deployments.rename_and_redate(
+                db.session, found, name=form.name.data, starts_on=form.starts_on.data,
+                ends_on=form.ends_on.data, actor=current_user),
+            lambda: deployments.set_parties(
+                db.session, found, sending=form.sending_organisation.data,
+                receiving=form.receiving_committee.data, actor=current_user),
+            lambda: deployments.update_settings(
+                db.session, found, actor=current_user, status=DeploymentStatus(form.status.data),
+                requires_approval=form.requires_approval.data,
+                keeps_waitlist=form.keeps_waitlist.data, offer_hours=form.offer_hours.data),
+            lambda: deployments.set_election(db.session, found, _election(form),
+                                             actor=current_user),
+            lambda: fec_facts.set_committee_fec_id(db.session, found, form.committee_fec_id.data,
+                                                   actor=current_user)]
+        # Every step runs, so every field's problem is shown at once; any problem undoes all.
+        failed = []
+        for step in steps:
+            try:
+                step()
+            except DomainError as exc:
+                failed.append(exc)
+        if failed:
+            db.session.rollback()
+            for exc in failed:
+                if not form.apply_domain_error(exc):
+                    flash(exc.message, "error")
         else:
             db.session.commit()
             flash("Settings saved.", "success")
