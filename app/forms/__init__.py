@@ -121,6 +121,19 @@ class SetPasswordForm(BaseForm):
     submit = SubmitField("Set my password")
 
 
+def sending_organisation_field():
+    return StringField("Sending organisation", validators=[Length(max=200)])
+
+
+def receiving_committee_field():
+    return StringField("Receiving campaign or committee", validators=[Length(max=200)])
+
+
+def election_name_field():
+    return StringField("Election", validators=[Length(max=100)],
+                       description='For example "2024 general".')
+
+
 def election_code_field():
     return StringField("Election code", validators=[Length(max=10)],
                        description="FEC style: a letter and the year, e.g. G2024 (general), "

@@ -8,8 +8,9 @@ from wtforms.validators import InputRequired, Length, Optional
 
 from ..services.deployment_states import StateRow
 from ..services.validation import US_STATES
-from . import (BaseForm, OnceForm, election_code_field, election_date_field, election_jurisdiction_field,
-               election_office_field)
+from . import (BaseForm, OnceForm, election_code_field, election_date_field,
+               election_jurisdiction_field, election_name_field, election_office_field,
+               receiving_committee_field, sending_organisation_field)
 
 
 class StateRowForm(Form):
@@ -38,11 +39,9 @@ class DeploymentForm(OnceForm):
     slug = StringField("Short name (in links)", validators=[InputRequired(), Length(max=64)],
                        description="Lower-case letters, digits and hyphens, e.g. us-2024-general.")
     name = StringField("Name", validators=[InputRequired(), Length(max=200)])
-    sending_organisation = StringField("Sending organisation", validators=[Length(max=200)])
-    receiving_committee = StringField("Receiving campaign or committee",
-                                      validators=[Length(max=200)])
-    election = StringField("Election", validators=[Length(max=100)],
-                           description='For example "2024 general".')
+    sending_organisation = sending_organisation_field()
+    receiving_committee = receiving_committee_field()
+    election = election_name_field()
     election_code = election_code_field()
     election_office = election_office_field()
     election_jurisdiction = election_jurisdiction_field()

@@ -8,7 +8,8 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from ..models import Affiliation, Citizenship, DeploymentStatus, SignupRole
 from ..services.signups import ATTESTATION
 from . import (BaseForm, election_code_field, election_date_field, election_jurisdiction_field,
-               election_office_field, enum_choices)
+               election_name_field, election_office_field, enum_choices, receiving_committee_field,
+               sending_organisation_field)
 
 
 ROLE_CHOICES = enum_choices(SignupRole)
@@ -79,11 +80,9 @@ class SettingsForm(BaseForm):
     keeps_waitlist = BooleanField("Keep a waitlist when a state is full")
     offer_hours = IntegerField("Hours an offer stays open",
                                validators=[InputRequired(), NumberRange(min=1, max=720)])
-    sending_organisation = StringField("Sending organisation", validators=[Length(max=200)])
-    receiving_committee = StringField("Receiving campaign or committee",
-                                      validators=[Length(max=200)])
-    election = StringField("Election", validators=[Length(max=100)],
-                           description='For example "2024 general".')
+    sending_organisation = sending_organisation_field()
+    receiving_committee = receiving_committee_field()
+    election = election_name_field()
     election_code = election_code_field()
     election_office = election_office_field()
     election_jurisdiction = election_jurisdiction_field()
