@@ -185,3 +185,35 @@ def test_a_new_place_sent_twice_is_added_once(app, client, login_as):
     assert "This form was already saved: Oak Street flat was added then" in \
         client.get(again.location).get_data(as_text=True)
     assert count_rows(app, Accommodation) == before + 1
+
+
+def test_a_new_user_sent_twice_is_added_once(app, client, login_as):
+    from app.models import User
+    login_as(Role.ADMIN)
+    path = "/admin/users/new"
+    form = {"csrf_token": csrf_token(client, path),
+            "once": _token(client.get(path).get_data(as_text=True)),
+            "full_name": "Nia Rahman", "email": "nia@example.org", "role": "organiser"}
+    before = count_rows(app, User)
+    assert client.post(path, data=form).status_code == 302
+    again = client.post(path, data=form)
+    assert again.status_code == 302 and again.location.startswith("/admin/users#user-")
+    assert "This form was already saved: nia@example.org was added then" in \
+        client.get("/admin/users").get_data(as_text=True)
+    assert count_rows(app, User) == before + 1
+
+
+def test_a_new_stay_sent_twice_is_added_once(app, client, login_as):
+    from app.models import Stay
+    ids = _world(app)
+    login_as(Role.ORGANISER)
+    path = f"/organiser/deployments/{ids['slug']}/housing/signups/{ids['signup_ids'][0]}/stays/new"
+    form = {"csrf_token": csrf_token(client, path),
+            "once": _token(client.get(path).get_data(as_text=True)),
+            "accommodation_id": str(ids["hotel_id"]), "check_in": "2024-10-21",
+            "check_out": "2024-10-23"}
+    assert client.post(path, data=form).status_code == 302
+    again = client.post(path, data=form)
+    assert again.status_code == 302 and "/housing/stays/" in again.location
+    assert "This form was already saved" in client.get(again.location).get_data(as_text=True)
+    assert count_rows(app, Stay) == 1

@@ -160,7 +160,7 @@ class CapacityForm(BaseForm):
     submit = SubmitField("Save")
 
 
-class NewUserForm(BaseForm):
+class NewUserForm(OnceForm):
     full_name = StringField("Full name", validators=[InputRequired(), Length(max=200)])
     email = EmailField("Email", validators=[InputRequired(), Length(max=254)])
     role = SelectField("Role", choices=enum_choices(Role))

@@ -40,7 +40,7 @@ class AccommodationForm(OnceForm):
     submit = SubmitField("Save place")
 
 
-class StayForm(BaseForm):
+class StayForm(OnceForm):
     accommodation_id = SelectField("Place to stay", validators=[InputRequired()])
     check_in = DateField("Check-in", validators=[InputRequired("Give a check-in date.")])
     check_out = DateField("Check-out", validators=[InputRequired("Give a check-out date.")],

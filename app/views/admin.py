@@ -8,7 +8,7 @@ from ..models import Role
 from ..security import gate
 from ..services import accounts, password_links
 from ..services.errors import DomainError
-from .common import confirm_page, show_error
+from .common import already_saved, commit_once, confirm_page, show_error
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 gate(bp, Role.ADMIN)
@@ -71,7 +71,19 @@ def invite(user_id: int):
 @bp.route("/users/new", methods=["GET", "POST"])
 def new_user():
     """An account for someone (no password): they choose one from the invitation's link."""
-    form = NewUserForm()
+    form = NewUserForm().with_token()
+
+    def shown(user_id: int, again: bool):
+        user = accounts.get_user_by_id(db.session, user_id)
+        if again:
+            flash(f"This form was already saved: {user.email} was added then (the form was sent "
+                  "twice); nothing new was added.", "info")
+        else:
+            flash(f"{user.email} was added as {user.role.label.lower()}; the invitation to "
+                  "choose a password is in the outbox.", "success")
+        return redirect(url_for("admin.users", _anchor=f"user-{user.id}"))
+    if form.is_submitted() and (made := already_saved(form, "user")) is not None:
+        return shown(made, again=True)
     if form.validate_on_submit():
         try:
             user = accounts.create_user(db.session, email=form.email.data,
@@ -82,10 +94,7 @@ def new_user():
         except DomainError as exc:
             show_error(form, exc)
         else:
-            db.session.commit()
-            flash(f"{user.email} was added as {user.role.label.lower()}; the invitation to "
-                  "choose a password is in the outbox.", "success")
-            return redirect(url_for("admin.users"))
+            return commit_once(form, "user", user, shown=shown)
     return render_template("admin/new_user.html", form=form), 422 if form.errors else 200
 
 

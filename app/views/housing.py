@@ -8,7 +8,7 @@ from wtforms import SelectChoice
 from ..extensions import db
 from ..forms import ConfirmForm
 from ..forms.housing import AccommodationForm, EndStayForm, MoveStayForm, SplitStayForm, StayForm
-from ..models import Role
+from ..models import Role, Stay
 from ..security import gate
 from .common import already_saved, commit_once, confirm_page, show_error
 from ..forms.ledger import set_payer_choices
@@ -142,11 +142,24 @@ def _place_choices(form_field, deployment, *, signup=None, check_in=None, check_
 def new_stay(slug: str, signup_id: int):
     deployment = deployments.get_deployment(db.session, slug)
     signup = signups.signup_in_deployment(db.session, signup_id, deployment)
-    form = StayForm()
+    form = StayForm().with_token()
     if request.method == "GET":
         form.check_in.data, form.check_out.data = signup.arrive_on, signup.depart_on
     _place_choices(form.accommodation_id, deployment, signup=signup,
                    check_in=form.check_in.data, check_out=form.check_out.data)
+
+    def shown(stay_id: int, again: bool):
+        stay = db.session.get(Stay, stay_id)
+        if again:
+            flash(f"This form was already saved: {signup.volunteer.full_name}'s stay at "
+                  f"{stay.accommodation.name} was added then (the form was sent twice); nothing "
+                  "new was added.", "info")
+            return redirect(url_for("housing.edit_stay", slug=slug, stay_id=stay.id))
+        flash(f"{signup.volunteer.full_name} sleeps at {stay.accommodation.name} from "
+              f"{stay.check_in.isoformat()} to {stay.check_out.isoformat()}.", "success")
+        return redirect(url_for("housing.roster", slug=slug, state=signup.placement.state_code))
+    if form.is_submitted() and (made := already_saved(form, "stay")) is not None:
+        return shown(made, again=True)
     if form.validate_on_submit():
         try:
             place = housing_reads.get_accommodation(db.session, deployment,
@@ -158,10 +171,7 @@ def new_stay(slug: str, signup_id: int):
         except DomainError as exc:
             show_error(form, exc)
         else:
-            db.session.commit()
-            flash(f"{signup.volunteer.full_name} sleeps at {place.name} from "
-                  f"{stay.check_in.isoformat()} to {stay.check_out.isoformat()}.", "success")
-            return redirect(url_for("housing.roster", slug=slug, state=signup.placement.state_code))
+            return commit_once(form, "stay", stay, shown=shown)
     return render_template("housing/stay_new.html", deployment=deployment, signup=signup,
                            stays=housing_reads.stays_of(db.session, signup), form=form), \
         422 if form.errors else 200
