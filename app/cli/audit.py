@@ -1,5 +1,6 @@
-"""``audit verify [--against FILE …]``, ``audit checkpoint [-o FILE]``, ``audit rotate-key``:
-the audit chain, its key and its anchors outside the database."""
+"""``audit verify [--against FILE …]``, ``audit checkpoint [-o FILE]``, ``audit rotate-key``,
+``audit grant-app-role ROLE [--sql]``: the audit chain, its key, its anchors outside the
+database, and the restricted PostgreSQL role."""
 from __future__ import annotations
 
 import sys
@@ -8,9 +9,10 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import AppGroup
+from sqlalchemy import create_engine
 
 from ..extensions import db
-from ..services import audit, audit_anchors, audit_keys
+from ..services import audit, audit_anchors, audit_keys, pg_roles
 from ..services.errors import DomainError
 
 audit_cli = AppGroup("audit", help="The audit chain: verify it, anchor it, rotate its key.")
@@ -84,6 +86,32 @@ def audit_rotate_key():
     click.echo(f"New events are keyed with {new}; {old} stays in the keyring "
                f"({audit_keys.keyring_path(current_app.instance_path)}) so older events "
                "still verify. Back the keyring up with the database.")
+
+
+@audit_cli.command("grant-app-role")
+@click.argument("role")
+@click.option("--sql", "only_sql", is_flag=True, help="Print the statements; change nothing.")
+def audit_grant_app_role(role, only_sql):
+    """PostgreSQL: give ROLE (an existing role that owns nothing) what the app needs — and on
+    the audit tables only INSERT and SELECT (the head: SELECT and UPDATE). Runs as the tables'
+    owner: MIGRATION_DATABASE_URL, else DATABASE_URL. Point DATABASE_URL at ROLE afterwards."""
+    try:
+        statements = pg_roles.grant_statements(role)
+        if only_sql:
+            click.echo(";\n".join(statements) + ";")
+            return
+        url = pg_roles.owner_url(current_app.config)
+        engine = create_engine(url) if url else db.engine
+        try:
+            with engine.begin() as connection:
+                statements = pg_roles.grant_app_role(connection, role)
+        finally:
+            if url:
+                engine.dispose()
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"{role} may now use the app's tables; on audit_events only INSERT and SELECT, "
+               f"on audit_head only SELECT and UPDATE ({len(statements)} statements).")
 
 
 GROUPS = [audit_cli]
