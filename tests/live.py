@@ -12,6 +12,8 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+from .conftest import TEST_AUDIT_KEY
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -28,7 +30,9 @@ def gunicorn(database_url: str, workers: int = 4, **env_overrides):
     env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "live-test-" + "k" * 40,
            "TRIPLEDGER_ENV": "development", "TRIPLEDGER_RATELIMIT_ENABLED": "false",
            "TRIPLEDGER_ARGON2_MEMORY_COST": "8192", "TRIPLEDGER_ARGON2_TIME_COST": "1",
-           "TRIPLEDGER_ARGON2_PARALLELISM": "1", "TRIPLEDGER_LOG_LEVEL": "WARNING", **env_overrides}
+           "TRIPLEDGER_ARGON2_PARALLELISM": "1", "TRIPLEDGER_LOG_LEVEL": "WARNING",
+           # The test apps' audit key: the server appends to the chain the tests verify.
+           "AUDIT_HMAC_KEY": TEST_AUDIT_KEY, **env_overrides}
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind",
          f"127.0.0.1:{port}", "--backlog", "2048", "--timeout", "60", "wsgi:app"],
