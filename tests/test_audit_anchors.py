@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import AuditEvent, AuditHead
+from app.models import AuditEvent, AuditHead, Role
 from app.services import audit_anchors
 
 from .audit_attacks import cut_tail, empty_chain, event_count, run_as_attacker
@@ -178,3 +178,20 @@ def test_anchor_reading_is_the_services_job(app, tmp_path):
         assert audit_anchors.read(tmp_path / "c.json").seq == made.anchor.seq
         assert audit_anchors.check(db.session).ok
         db.session.remove()
+
+
+def test_the_auditors_page_checks_the_chain_against_the_checkpoint(app, client, login_as,
+                                                                  runner):
+    _changes(app, 3)
+    assert runner.invoke(args=["audit", "checkpoint"]).exit_code == 0
+    login_as(Role.AUDITOR)
+    assert "The audit chain is intact" in client.get("/audit/").get_data(as_text=True)
+    empty_chain(app)
+    page = " ".join(client.get("/audit/").get_data(as_text=True).split())
+    assert "The audit chain is broken at event 1: the chain is empty, but this server&#39;s " \
+           "checkpoint" in page
+    own = Path(app.instance_path) / "audit" / "checkpoint.json"
+    own.write_text("{broken")
+    page = " ".join(client.get("/audit/").get_data(as_text=True).split())
+    assert "The audit chain cannot be checked: this server&#39;s checkpoint is not valid JSON" \
+        in page

@@ -27,7 +27,6 @@ import secrets
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-
 from typing import Callable
 
 from ..models.audit import LEGACY_KEY_ID
