@@ -1,7 +1,10 @@
 import logging
+import os
 from logging.config import fileConfig
 
 from flask import current_app
+from sqlalchemy import create_engine
+from sqlalchemy.pool import NullPool
 
 from alembic import context
 
@@ -15,9 +18,20 @@ fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger('alembic.env')
 
 
+_owner_engines = {}
+
+
 def get_engine():
-    # Flask-SQLAlchemy 3: the engine of the default bind.
-    return current_app.extensions['migrate'].db.engine
+    """The tables' owner runs migrations: MIGRATION_DATABASE_URL when set (the app itself
+    connects as a role that owns nothing, see app/services/pg_roles.py), else the app's own
+    engine (Flask-SQLAlchemy 3: the default bind), as with a single role."""
+    owner_url = (current_app.config.get('MIGRATION_DATABASE_URL')
+                 or os.environ.get('MIGRATION_DATABASE_URL'))
+    if not owner_url:
+        return current_app.extensions['migrate'].db.engine
+    if owner_url not in _owner_engines:
+        _owner_engines[owner_url] = create_engine(owner_url, poolclass=NullPool)
+    return _owner_engines[owner_url]
 
 
 def get_engine_url():

@@ -51,6 +51,9 @@ def _pg_url(name: str) -> str:
     return make_url(PG_BASE_URL).set(database=name).render_as_string(hide_password=False)
 
 
+#: The audit key of the test apps (``_config``); a test of the instance keyring sets None.
+TEST_AUDIT_KEY = "test-audit-key-" + "k" * 40
+
 #: The database this session's tests use on PostgreSQL (one per xdist worker).
 PG_URL = _pg_url(_pg_name()) if ON_POSTGRES else ""
 
@@ -85,6 +88,9 @@ def _config(database_url: str) -> dict:
         "TODAY": PINNED_DAY,
         # Argon2id still, with a small cost so hundreds of logins stay quick in tests.
         "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 8 * 1024, "ARGON2_PARALLELISM": 1,
+        # One audit key for every test app: a test's database may be a copy of a template
+        # whose chain another app (another instance folder) wrote.
+        "AUDIT_HMAC_KEY": TEST_AUDIT_KEY,
     }
 
 
@@ -168,6 +174,8 @@ def templates(migrated_template, tmp_path_factory):
 def _fresh_postgres() -> None:
     engine = create_engine(PG_URL)
     with engine.begin() as conn:
+        # The audit tables refuse TRUNCATE by trigger; a test database's reset may (superuser).
+        conn.execute(text("SET LOCAL session_replication_role = replica"))
         tables = conn.execute(text(
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
             "AND tablename != 'alembic_version'")).scalars().all()

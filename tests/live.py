@@ -12,6 +12,8 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+from .conftest import TEST_AUDIT_KEY
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -29,7 +31,9 @@ def gunicorn(database_url: str, workers: int = 4, **env_overrides):
            "TRIPLEDGER_ENV": "development", "TRIPLEDGER_RATELIMIT_ENABLED": "false",
            "TRIPLEDGER_ARGON2_MEMORY_COST": "8192", "TRIPLEDGER_ARGON2_TIME_COST": "1",
            "TRIPLEDGER_ARGON2_PARALLELISM": "1", "TRIPLEDGER_LOG_LEVEL": "WARNING",
-           "TRIPLEDGER_TODAY": "2024-10-01", **env_overrides}
+           "TRIPLEDGER_TODAY": "2024-10-01",
+           # The test apps' audit key: the server appends to the chain the tests verify.
+           "AUDIT_HMAC_KEY": TEST_AUDIT_KEY, **env_overrides}
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind",
          f"127.0.0.1:{port}", "--backlog", "2048", "--timeout", "60", "wsgi:app"],

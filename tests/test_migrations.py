@@ -98,3 +98,59 @@ def test_an_install_with_data_keeps_rule_set_2024_1_and_a_new_one_starts_on_2024
     assert runner.invoke(args=["db", "downgrade", "base"]).exit_code == 0
     with app.app_context():
         db.engine.dispose()
+
+
+def test_an_existing_chain_still_verifies_after_the_upgrade_and_new_events_are_keyed(
+        empty_database_url, tmp_path):
+    """Events the code before keys wrote (plain SHA-256) stay as they are, under key id
+    "legacy"; the events after the upgrade are HMACs; a forger cannot pass them off as legacy."""
+    from app.models import GENESIS_HASH, LEGACY_KEY_ID, AuditEvent
+    from app.models.types import utcnow
+    from app.services import audit, deployments
+
+    from .audit_attacks import recompute_chain
+
+    app = create_app({**_config(empty_database_url), "AUDIT_HMAC_KEY": None},
+                     instance_path=str(tmp_path / "instance"))
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["db", "upgrade", "a4b5c6d7e8f9"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():  # three events, exactly as the chain was written before keys
+        prev, rows = GENESIS_HASH, []
+        for seq in (1, 2, 3):
+            fields = {"seq": seq, "prev_hash": prev, "occurred_at": utcnow(), "actor_id": None,
+                      "actor_label": "system", "action": "create", "entity_type": "deployments",
+                      "entity_id": str(seq), "data": {"slug": f"old-{seq}"}}
+            prev = audit.event_hash(**fields)
+            rows.append({**fields, "hash": prev})
+        with db.engine.begin() as conn:
+            conn.execute(AuditEvent.__table__.insert(), rows)
+            conn.execute(text("UPDATE audit_head SET seq = 3, hash = :h"), {"h": prev})
+        db.engine.dispose()
+    result = runner.invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+
+    verified = runner.invoke(args=["audit", "verify"])
+    assert verified.exit_code == 0, verified.output
+    assert "intact: 3 events" in verified.output
+    assert "3 event(s) made before the chain was keyed" in verified.output
+    with app.app_context():
+        deployments.create_deployment(db.session, slug="after", name="After", actor=None,
+                                      spots={"NC": 1})
+        db.session.commit()
+        key_ids = db.session.scalars(text("SELECT key_id FROM audit_events ORDER BY seq")).all()
+        db.session.remove()
+    assert key_ids[:3] == [LEGACY_KEY_ID] * 3 and LEGACY_KEY_ID not in key_ids[3:]
+    again = runner.invoke(args=["audit", "verify"])
+    assert again.exit_code == 0, again.output
+    assert f"intact: {len(key_ids)} events" in again.output
+
+    recompute_chain(app, lambda f: (LEGACY_KEY_ID, audit.event_hash(
+        **{k: v for k, v in f.items() if k != "key_id"})))
+    forged = runner.invoke(args=["audit", "verify"])
+    assert forged.exit_code == 1
+    assert "BROKEN at event 4" in forged.output and "event 3 was the last made before" \
+        in forged.output
+    assert runner.invoke(args=["db", "downgrade", "base"]).exit_code == 0
+    with app.app_context():
+        db.engine.dispose()

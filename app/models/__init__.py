@@ -1,6 +1,6 @@
 """All models, importable from ``app.models``."""
 from .accounts import ApiToken, User
-from .audit import GENESIS_HASH, AuditEvent, AuditHead
+from .audit import GENESIS_HASH, LEGACY_KEY_ID, AuditEvent, AuditHead
 from .compliance import Finding, FindingReview
 from .deployments import Deployment, Placement, Signup, Volunteer
 from .enums import *  # noqa: F401,F403 — the vocabularies travel with the models
@@ -12,6 +12,6 @@ from .submissions import FormSubmission
 
 __all__ = ["Accommodation", "ApiToken", "AuditEvent", "AuditHead", "Cost", "Deployment",
            "ExchangeRate", "Finding", "FindingReview", "FormSubmission", "GENESIS_HASH",
-           "Notification", "Payer",
+           "LEGACY_KEY_ID", "Notification", "Payer",
            "Placement",
            "Report", "Signup", "Stay", "User", "Volunteer"]

@@ -10,12 +10,17 @@ from ..extensions import db
 from .types import UTCDateTime
 
 GENESIS_HASH = "0" * 64
+#: ``key_id`` of the events made before the chain was keyed: plain SHA-256, no key.
+LEGACY_KEY_ID = "legacy"
 
 
 class AuditEvent(db.Model):
-    """Who did what to which record. ``hash`` covers this event and the previous event's hash.
+    """Who did what to which record. ``hash`` is an HMAC-SHA256, under the audit key named by
+    ``key_id`` (``services/audit_keys``: never in the database), of this event and the previous
+    event's hash.
 
-    Rows are only ever inserted; on PostgreSQL a trigger refuses UPDATE and DELETE.
+    Rows are only ever inserted; on PostgreSQL triggers refuse UPDATE, DELETE and TRUNCATE, and
+    the app's own role may only INSERT and SELECT (``services/pg_roles``).
     """
 
     __tablename__ = "audit_events"
@@ -32,13 +37,19 @@ class AuditEvent(db.Model):
     data: Mapped[dict] = mapped_column(JSON)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: Which audit key made ``hash`` (a digest of the key, not the key); LEGACY_KEY_ID for
+    #: events made before the chain was keyed.
+    key_id: Mapped[str] = mapped_column(String(40))
 
 
 class AuditHead(db.Model):
     """The chain's last position and hash, in a single row.
 
     Appending updates this row first, which serialises appends on both databases and lets
-    ``audit verify`` notice events deleted from the end of the chain.
+    ``audit verify`` notice events deleted from the end of the chain. On PostgreSQL a trigger
+    lets it move forward only, and the app's role may UPDATE it but not the events. It lives in
+    the database, so it is only as good as the database: the anchors outside it (reports and
+    checkpoints, ``services/audit_anchors``) are what a compromised database cannot move.
     """
 
     __tablename__ = "audit_head"

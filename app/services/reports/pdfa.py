@@ -151,8 +151,13 @@ def _embed(pdf: pikepdf.Pdf, name: str, mime: str, description: str, writer,
 
 
 def finish(pdf_bytes: bytes, *, disclosure: dict, made_at: datetime,
-           outline: dict[str, int] | None = None) -> bytes:
-    """Embed the ledger CSV and the disclosure JSON; add an outline when given one."""
+           outline: dict[str, int] | None = None, audit_head: str | None = None) -> bytes:
+    """Embed the ledger CSV and the disclosure JSON; add an outline when given one.
+
+    ``audit_head``: the audit chain's head the report was made at
+    (``audit_anchors.report_value``), kept in the document information: once the report is
+    out, it anchors the chain outside the database (``audit verify --against``).
+    """
     with pikepdf.open(io.BytesIO(pdf_bytes)) as pdf:
         stamp = _pdf_date(made_at)
         associated = pikepdf.Array([
@@ -177,6 +182,8 @@ def finish(pdf_bytes: bytes, *, disclosure: dict, made_at: datetime,
             f":{scope['value']}" if scope.get("value") not in (None, "") else "")
         pdf.docinfo["/TripLedgerRuleSet"] = str(
             (disclosure.get("rule_set") or {}).get("version") or "")
+        if audit_head:
+            pdf.docinfo["/TripLedgerAuditHead"] = audit_head
         if outline:
             with pdf.open_outline() as tree:
                 tree.root.clear()

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from ...extensions import db
 from ...models import Deployment, Report, ReportStatus, User
 from ...models.types import utcnow
-from .. import audit, deployments, hooks
+from .. import audit, audit_anchors, deployments, hooks
 from ..compliance.scope import Scope, check_placement
 from ..errors import DomainError
 from . import context as report_context
@@ -262,8 +262,9 @@ def issue(session: Session, deployment: Deployment, scope: Scope, *, actor: User
             _fill(report, done)
             report.stage = f"Same data as report #{done.id}: its file is served"
         return Issued(report or done, pdf, True)
+    head = audit.head_anchor(session)
     pdf, pages, key = produce(session, deployment, scope, disclosure, progress=progress,
-                              nice=nice, prepared_by=prepared_by)
+                              nice=nice, prepared_by=prepared_by, head=head)
     if report is None:
         # Only now, after rendering: on SQLite an inserted row holds the write lock until
         # the caller commits, and other requests should not wait for WeasyPrint.
@@ -280,7 +281,7 @@ def issue(session: Session, deployment: Deployment, scope: Scope, *, actor: User
     report.stage = "Done"
     report.rule_set_version = str((disclosure.get("rule_set") or {}).get("version") or "")[:40]
     report.fingerprint = fingerprint[:64]
-    report.audit_head_hash = audit.chain_head(session)[1]
+    report.audit_head_hash = head.hash  # the head the PDF carries
     report.sha256 = digest
     report.file_path = str(path.relative_to(current_app.instance_path))
     report.page_count = pages
@@ -306,13 +307,18 @@ def _fill(report: Report, done: Report) -> None:
 
 def produce(session: Session, deployment: Deployment, scope: Scope, disclosure: dict, *,
             progress: Callable[[float, str], None] | None = None, nice: int = 0,
-            prepared_by: str | None = None) -> tuple[bytes, int, signing.SigningKey | None]:
-    """The finished PDF bytes (PDF/A-3b, attachments, signature when configured)."""
+            prepared_by: str | None = None, head: audit.Anchor | None = None,
+            ) -> tuple[bytes, int, signing.SigningKey | None]:
+    """The finished PDF bytes (PDF/A-3b, attachments, signature when configured).
+
+    ``head``: the audit chain's head to record in it (default: the head now).
+    """
     progress = progress or (lambda fraction, stage: None)
     key = signing_key()
     if key is not None:
         signing.prefetch()
     made_at = utcnow()
+    head = head or audit.head_anchor(session)
     if scope.volunteer_email:
         hint = ("You can check this file yourself: sign in to TripLedger, open My statements "
                 "and choose \"Check a statement\".")
@@ -322,7 +328,7 @@ def produce(session: Session, deployment: Deployment, scope: Scope, disclosure: 
     ctx = report_context.build_context(
         disclosure,
         placements=[p.as_json() for p in deployments.placement_stats(session, deployment)],
-        chain_head=audit.chain_head(session), scope_label=scope.label, generated_at=made_at,
+        chain_head=(head.seq, head.hash), scope_label=scope.label, generated_at=made_at,
         signer=key.subject if key else None, verify_hint=hint,
         facts=page_facts.read(session, deployment, disclosure,
                               prepared_by=prepared_by or "not recorded"))
@@ -337,7 +343,8 @@ def produce(session: Session, deployment: Deployment, scope: Scope, disclosure: 
         raise ReportFailed(f"The report could not be rendered: {exc}.") from exc
     progress(0.94, "Embedding the ledger and the data")
     pdf = pdfa.finish(rendered.pdf, disclosure=disclosure, made_at=made_at,
-                      outline=None if rendered.whole else rendered.starts)
+                      outline=None if rendered.whole else rendered.starts,
+                      audit_head=audit_anchors.report_value(head))
     if key is not None:
         progress(0.97, "Signing")
         pdf = signing.sign(pdf, key, reason=f"TripLedger disclosure, data fingerprint "
