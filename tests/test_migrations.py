@@ -10,7 +10,7 @@ from sqlalchemy.engine import make_url
 from app import create_app
 from app.extensions import db
 
-from .conftest import ON_POSTGRES, PG_URL, _config
+from .conftest import ON_POSTGRES, PG_BASE_URL, _config
 
 
 @pytest.fixture
@@ -19,10 +19,11 @@ def empty_database_url(tmp_path):
         yield f"sqlite:///{tmp_path}/empty.sqlite3"
         return
     name = f"tl_migrate_{uuid4().hex[:8]}"
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    # The base database always exists (a worker's own may not be made yet).
+    admin = create_engine(PG_BASE_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    yield make_url(PG_BASE_URL).set(database=name).render_as_string(hide_password=False)
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
     admin.dispose()
