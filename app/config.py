@@ -23,6 +23,9 @@ class Config:
 
     WTF_CSRF_TIME_LIMIT = 3600 * 8
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024
+    #: JSON bodies of the API: bytes, and levels of nesting (json.loads recurses per level).
+    API_MAX_JSON_BYTES = 64 * 1024
+    API_MAX_JSON_DEPTH = 20
 
     #: Flask-Limiter: shared across instances when REDIS_URL is set.
     REDIS_URL = None

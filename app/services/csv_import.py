@@ -14,6 +14,7 @@ import csv
 import io
 import json
 import os
+import re
 import secrets
 import zlib
 from collections.abc import Callable, Iterable, Sequence
@@ -221,16 +222,49 @@ def decode(data: bytes, filename: str = "The file") -> str:
     for magic, what in _NOT_CSV.items():
         if data.startswith(magic):
             raise FileRejected(f"{filename} is {what}, not a CSV file. {_SAVE_AS}")
-    if b"\x00" in data[:65536]:
+    head = data[:65536]
+    if head.count(b"\x00") * 10 >= len(head) > 0:
         raise FileRejected(f"{filename} is not a text file (it contains NUL bytes), so not a "
                            f"CSV file; a UTF-16 export does this too. {_SAVE_AS}")
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[:exc.start].count(b"\n") + 1
         raise FileRejected(f"{filename} is not UTF-8 text: the byte 0x{data[exc.start]:02x} on "
                            f"line {line} is not valid UTF-8 (perhaps it was saved as Latin-1 or "
                            f"Windows-1252). {_SAVE_AS}") from None
+    refuse_control_characters(text, filename)
+    return text
+
+
+#: Control characters no spreadsheet cell holds (tab, line feed and carriage return are
+#: CSV's own). PostgreSQL refuses NUL in text, so one that slipped through failed the import
+#: with a 500 after a clean preview.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_LISTED = 10
+
+
+def refuse_control_characters(text: str, filename: str = "The file") -> None:
+    """Scan the whole text (not only its start) for control characters.
+
+    :raises FileRejected: naming the line of each (the first ten), nothing written
+    """
+    found: list[str] = []
+    more = line = position = 0
+    for match in _CONTROL.finditer(text):
+        line += text.count("\n", position, match.start())
+        position = match.start()
+        if len(found) < _LISTED:
+            char = match.group()
+            name = "a NUL byte" if char == "\x00" else "a control character"
+            found.append(f"line {line + 1}: {name} (0x{ord(char):02x})")
+        else:
+            more += 1
+    if found:
+        rest = f"; and {more} more" if more else ""
+        raise FileRejected(f"{filename} contains characters that are not text, so nothing was "
+                           f"imported — {'; '.join(found)}{rest}. Remove them (or export the "
+                           f"sheet again) and upload the file again.")
 
 
 def _normal(name: str) -> str:
