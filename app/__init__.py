@@ -23,7 +23,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     """Build the app: defaults → instance/config.py → environment → ``test_config``."""
     from flask import Flask
 
-    from . import cli, errors, extensions, sqlite_writers, views
+    from . import cli, errors, extensions, headers, sqlite_writers, views
     from .security import init_login
     from .services import hooks
 
@@ -55,6 +55,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     from .services.money import format_money
     app.jinja_env.filters["money"] = format_money  # {{ amount|money(currency) }}
     errors.init_app(app)
+    headers.init_app(app)  # CSP, framing, no-store on personal data: see headers.py
     cli.init_app(app)
     return app
 
