@@ -73,6 +73,7 @@ def inspect(data: bytes, limits: Limits | None = None) -> dict:
     command = [sys.executable, "-I", str(CHILD), str(limits.max_stream), str(limits.max_total),
                str(limits.memory), str(limits.seconds)]
     try:
+        # Our own script and numbers as a list of arguments: no shell, nothing from the user.
         done = subprocess.run(command, input=data, capture_output=True,  # nosec B603
                               timeout=limits.seconds + 5, check=False)
     except subprocess.TimeoutExpired:
