@@ -23,6 +23,16 @@ class Config:
 
     WTF_CSRF_TIME_LIMIT = 3600 * 8
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024
+    #: Uploaded PDFs (report verification) are measured in a child process first
+    #: (services/reports/pdf_guard.py): what one stream and all of them may expand to, and
+    #: the child's memory and time.
+    PDF_MAX_STREAM_BYTES = 64 * 1024 * 1024
+    PDF_MAX_EXPANDED_BYTES = 256 * 1024 * 1024
+    PDF_INSPECT_MEMORY = 768 * 1024 * 1024
+    PDF_INSPECT_SECONDS = 20
+    #: JSON bodies of the API: bytes, and levels of nesting (json.loads recurses per level).
+    API_MAX_JSON_BYTES = 64 * 1024
+    API_MAX_JSON_DEPTH = 20
 
     #: Flask-Limiter: shared across instances when REDIS_URL is set.
     REDIS_URL = None

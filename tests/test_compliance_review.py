@@ -13,6 +13,7 @@ from app.models import (AuditEvent, Citizenship, CostCategory, FindingReview, Pa
 from app.services import accounts
 from app.services.compliance import review
 from app.services.compliance.review import QueueFilters
+from app.services.paging import BadQuery
 from app.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 
 from .builders import (make_cost, make_election_deployment, make_payer_of_kind, make_signup,
@@ -157,10 +158,14 @@ def test_the_queue_filters_and_sorts(scene):
     assert by_amount[0].finding.amount_usd == Decimal("500.00")
 
 
-def test_queue_filters_from_a_query_string_ignore_nonsense():
-    filters = QueueFilters.from_args({"code": "DROP TABLE", "min_severity": "x", "state": "N1",
-                                      "status": "maybe", "sort": "random", "page": "-3"})
-    assert filters == QueueFilters()
+def test_queue_filters_from_a_query_string_refuse_nonsense_by_name():
+    """Nonsense is a 400 that names the parameter (issue 14), not a silent default."""
+    assert QueueFilters.from_args({"code": "", "status": ""}) == QueueFilters()
+    for name, value in {"code": "DROP TABLE", "min_severity": "x", "state": "N1",
+                        "status": "maybe", "sort": "random", "page": "-3",
+                        "payer_kind": "ALIEN"}.items():
+        with pytest.raises(BadQuery, match=f"^{name} must be"):
+            QueueFilters.from_args({name: value})
 
 
 # -- through the browser's path: forms, CSRF, PRG ------------------------------------------

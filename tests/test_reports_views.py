@@ -7,6 +7,7 @@ import html
 import io
 import json
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -348,7 +349,7 @@ def test_worker_py_gives_the_consumer_its_app_and_queue(tmp_path):
     """``huey_consumer worker.huey`` (make run) finds the queue, bound to an app."""
     root = Path(__file__).resolve().parent.parent
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/w.sqlite3",
-           "SECRET_KEY": "worker-test-" + "x" * 40,
+           "SECRET_KEY": secrets.token_urlsafe(32),
            "TRIPLEDGER_REPORT_QUEUE_FILE": str(tmp_path / "jobs.sqlite3")}
     env.pop("REDIS_URL", None)
     shown = subprocess.run(

@@ -135,5 +135,7 @@ def test_all_sign_ups_on_one_page_filtered_by_status_and_state(app, client, logi
     nc_cancelled = client.get(base + "?status=cancelled&state=nc").get_data(as_text=True)
     assert "cut@example.org" in nc_cancelled and "Visa refused." in nc_cancelled
     assert "gone@example.org" not in nc_cancelled
-    # A made-up filter is ignored, not an error.
-    assert client.get(base + "?status=emperor&state=ZZ").status_code == 200
+    # A made-up filter is a 400 that names it (issue 14), not a silently ignored filter.
+    refused = client.get(base + "?status=emperor&state=ZZ")
+    assert refused.status_code == 400 and "status must be one of" in refused.get_data(as_text=True)
+    assert client.get(base + "?status=&state=").status_code == 200

@@ -166,18 +166,27 @@ def report_fec(slug, form, output):
         sys.exit(2)
 
 
+def _passphrase() -> str | None:
+    """REPORT_SIGNING_KEY_PASSPHRASE: when set, new keys are written encrypted with it."""
+    return current_app.config.get("REPORT_SIGNING_KEY_PASSPHRASE") or None
+
+
 @keys_cli.command("create-demo")
 @click.option("--force", is_flag=True,
               help="Replace an existing demo key (its certificate is kept in the keyring).")
 def keys_create_demo(force):
     """Make a self-signed signing key for the demo in the instance folder."""
     try:
-        key = signing.create_demo_key(current_app.instance_path, force=force)
+        key = signing.create_demo_key(current_app.instance_path, force=force,
+                                      passphrase=_passphrase())
     except FileExistsError as exc:
         raise click.ClickException(f"A demo key exists already ({exc}); use --force to replace "
                                    "it, or 'keys rotate'.") from None
     click.echo(f"Reports will be signed by {key.subject}.")
     click.echo(f"Key: {key.key_path}\nCertificate: {key.cert_path}")
+    if key.passphrase:
+        click.echo("The key is encrypted with REPORT_SIGNING_KEY_PASSPHRASE: every process "
+                   "that signs reports needs it set.")
 
 
 @keys_cli.command("rotate")
@@ -190,7 +199,7 @@ def keys_rotate():
             "replace it, keep its certificate with 'keys retire CERT.pem' (or put it in the "
             "REPORT_SIGNING_KEYRING folder).")
     try:
-        key, kept = signing.rotate_demo_key(current_app.instance_path)
+        key, kept = signing.rotate_demo_key(current_app.instance_path, passphrase=_passphrase())
     except FileNotFoundError:
         raise click.ClickException("There is no demo key to rotate; make one with "
                                    "'keys create-demo'.") from None

@@ -17,7 +17,7 @@ from . import audit, choices
 from .errors import EmailTaken, NotFound, PermissionDenied, ValidationFailed
 from .validation import normalise_email
 
-TOKEN_PREFIX = "tl_"
+TOKEN_PREFIX = "tl_"  # nosec B105 - the visible prefix of API tokens, not a secret
 #: A handful of the most common passwords that pass a length check.
 _COMMON_PASSWORDS = {"password1234", "123456789012", "qwertyuiopas", "passwordpassword",
                      "iloveyou1234", "letmein12345", "administrator", "changeme1234"}

@@ -5,11 +5,8 @@ every problem with its line number, column and reason. Only a file without a sin
 written, in one transaction: all or nothing. The subject modules (``costs_import`` …) supply
 the columns and the per-row checks; this module knows nothing about costs or volunteers.
 
-Writing: a cell that starts with ``=``, ``+``, ``-`` or ``@`` (or a tab or carriage return) is
-a formula to Excel, LibreOffice and Google Sheets, and a way to run commands on the machine of
-whoever opens the export (CSV injection). Such cells get a leading apostrophe, which
-spreadsheets show as text; a plain number such as ``-12.50`` is left as it is. Every CSV the
-app writes (exports, the report's embedded ledger) goes through ``safe_cell``.
+Writing: every CSV the app writes goes through ``csv_cells`` (formulas neutralised);
+``safe_cell`` and ``write_csv`` are kept here under their old names.
 """
 from __future__ import annotations
 
@@ -33,11 +30,11 @@ from sqlalchemy.orm import Session
 from ..models import enums
 from ..models.ledger import ImportUpload
 from ..models.types import utcnow
+from . import csv_cells
 from .errors import NotFound, ValidationFailed
 
 #: Default upper bound for one import file (override with IMPORT_MAX_BYTES).
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 #: Magic numbers of files people upload by mistake instead of a CSV export.
 _NOT_CSV = {b"PK\x03\x04": "an Excel or OpenDocument workbook (a zip file)",
             b"\xd0\xcf\x11\xe0": "an old Excel workbook (.xls)",
@@ -225,16 +222,49 @@ def decode(data: bytes, filename: str = "The file") -> str:
     for magic, what in _NOT_CSV.items():
         if data.startswith(magic):
             raise FileRejected(f"{filename} is {what}, not a CSV file. {_SAVE_AS}")
-    if b"\x00" in data[:65536]:
+    head = data[:65536]
+    if head.count(b"\x00") * 10 >= len(head) > 0:
         raise FileRejected(f"{filename} is not a text file (it contains NUL bytes), so not a "
                            f"CSV file; a UTF-16 export does this too. {_SAVE_AS}")
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[:exc.start].count(b"\n") + 1
         raise FileRejected(f"{filename} is not UTF-8 text: the byte 0x{data[exc.start]:02x} on "
                            f"line {line} is not valid UTF-8 (perhaps it was saved as Latin-1 or "
                            f"Windows-1252). {_SAVE_AS}") from None
+    refuse_control_characters(text, filename)
+    return text
+
+
+#: Control characters no spreadsheet cell holds (tab, line feed and carriage return are
+#: CSV's own). PostgreSQL refuses NUL in text, so one that slipped through failed the import
+#: with a 500 after a clean preview.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_LISTED = 10
+
+
+def refuse_control_characters(text: str, filename: str = "The file") -> None:
+    """Scan the whole text (not only its start) for control characters.
+
+    :raises FileRejected: naming the line of each (the first ten), nothing written
+    """
+    found: list[str] = []
+    more = line = position = 0
+    for match in _CONTROL.finditer(text):
+        line += text.count("\n", position, match.start())
+        position = match.start()
+        if len(found) < _LISTED:
+            char = match.group()
+            name = "a NUL byte" if char == "\x00" else "a control character"
+            found.append(f"line {line + 1}: {name} (0x{ord(char):02x})")
+        else:
+            more += 1
+    if found:
+        rest = f"; and {more} more" if more else ""
+        raise FileRejected(f"{filename} contains characters that are not text, so nothing was "
+                           f"imported — {'; '.join(found)}{rest}. Remove them (or export the "
+                           f"sheet again) and upload the file again.")
 
 
 def _normal(name: str) -> str:
@@ -333,34 +363,9 @@ def reject_if_errors(rows: Iterable[Row], filename: str) -> None:
         raise ImportRejected(sorted(errors, key=lambda e: e.line), filename=filename)
 
 
-# -- writing ------------------------------------------------------------------------------
-_PLAIN_NUMBER = re.compile(r"-?\d+(\.\d+)?")
-
-
-def safe_cell(value) -> str:
-    """A cell's text, neutralised if a spreadsheet would take it for a formula (a list becomes
-    its items joined with ``;``)."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (list, tuple)):
-        text = ";".join(str(item) for item in value)
-    else:
-        text = value.isoformat() if isinstance(value, date) else str(value)
-    if text.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(text):
-        return "'" + text
-    return text
-
-
-def write_csv(header: Sequence[str], rows: Iterable[Sequence]) -> str:
-    """A whole CSV document (UTF-8 text, CRLF line ends as RFC 4180 says), every cell safe."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([safe_cell(h) for h in header])
-    for row in rows:
-        writer.writerow([safe_cell(v) for v in row])
-    return out.getvalue()
+# -- writing: one neutraliser for every CSV the app writes (see csv_cells) -------------------
+safe_cell = csv_cells.safe_cell
+write_csv = csv_cells.write_csv
 
 
 # -- uploads waiting for confirmation (browser preview → confirm) -------------------------

@@ -1,7 +1,7 @@
 """CSV exports of the ledger, the roster and the housing list.
 
 ``contact=False`` leaves out personal contact data (emails, phone numbers and addresses), for
-sending a list to a hotel or a partner. Every cell goes through ``csv_import.write_csv``, which
+sending a list to a hotel or a partner. Every cell goes through ``csv_cells.write_csv``, which
 neutralises formulas. The ledger export starts with costs.csv's columns in DESIGN.md's order,
 then its optional columns, so a full export can be imported again (a line repaid by another is
 named by its reference, or ``#id`` when it has none).
@@ -17,7 +17,7 @@ from ..models import (Accommodation, Cost, Deployment, ExchangeRate, Payer, Plac
                       Stay, User, Volunteer)
 from .costs_import import COLUMNS as COST_COLUMNS
 from .costs_import import OPTIONAL_COLUMNS as OPTIONAL_COST_COLUMNS
-from .csv_import import write_csv
+from .csv_cells import write_csv
 from .totals import states_of_volunteers
 
 KINDS = ("ledger", "roster", "housing")

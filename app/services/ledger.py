@@ -539,9 +539,12 @@ class LedgerFilters:
         """From a query string (``category``, ``payer``, ``volunteer`` ids, ``page``).
 
         :raises NotFound: a payer or volunteer id that is not this deployment's
+        :raises BadQuery: a value that is no category, id or page number
         """
-        category = choice_arg(args.get("category"), {c.value for c in CostCategory})
-        payer_id, volunteer_id = id_arg(args.get("payer")), id_arg(args.get("volunteer"))
+        category = choice_arg(args.get("category"), {c.value for c in CostCategory},
+                              "category")
+        payer_id = id_arg(args.get("payer"), "payer")
+        volunteer_id = id_arg(args.get("volunteer"), "volunteer")
         volunteer = None
         if volunteer_id is not None:
             volunteer = session.get(Volunteer, volunteer_id)

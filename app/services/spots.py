@@ -59,7 +59,7 @@ SELECT held, waiting,
     WHERE placement_id = :placement AND status = '{SignupStatus.OFFERED.value}'
       AND offer_expires_at <= :now)
 FROM placements WHERE id = :placement
-""").bindparams(bindparam("now", type_=UTCDateTime()))
+""").bindparams(bindparam("now", type_=UTCDateTime()))  # nosec B608 - an enum constant, no input
 _HELD = text("SELECT held FROM placements WHERE id = :placement")
 
 

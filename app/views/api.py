@@ -5,12 +5,13 @@ from functools import wraps
 
 from datetime import date
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 
 from ..extensions import csrf, db
 from ..models import Role, SignupStatus
-from ..services import accounts, audit, deployment_status, deployments, signups, spots
-from ..services.errors import DomainError, PermissionDenied, ValidationFailed
+from ..services import (accounts, audit, deployment_status, deployments, json_body, signups,
+                        spots)
+from ..services.errors import DomainError, PermissionDenied
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # Tokens, not cookies, authenticate here, so a forged cross-site request carries no credentials.
@@ -49,12 +50,13 @@ def me():
 
 
 def _json_body() -> dict:
-    if not request.get_data():
-        return {}
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ValidationFailed("Send a JSON object (Content-Type: application/json).")
-    return body
+    """The request's JSON object, within the size and depth limits (``json_body``)."""
+    limit = int(current_app.config["API_MAX_JSON_BYTES"])
+    if (request.content_length or 0) > limit:  # refused unread
+        raise json_body.BodyTooLarge(f"The request body is {request.content_length:,} bytes; "
+                                     f"at most {limit:,} are accepted.")
+    return json_body.parse_object(request.stream.read(limit + 1), max_bytes=limit,
+                                  max_depth=int(current_app.config["API_MAX_JSON_DEPTH"]))
 
 
 def _date(body: dict, key: str) -> date | None:

@@ -7,7 +7,7 @@ from flask import Blueprint, jsonify, request
 
 from ..extensions import csrf, db
 from ..models import Role
-from ..services import deployments
+from ..services import deployments, paging
 from ..services.compliance import scope as scopes
 from ..services.compliance.disclosure import build_disclosure
 from .api import token_required
@@ -20,9 +20,11 @@ csrf.exempt(bp)  # bearer tokens, not cookies (see api.py)
 @token_required(Role.AUDITOR, Role.ORGANISER, Role.ADMIN)
 def disclosure(slug: str):
     found = deployments.get_deployment(db.session, slug)
-    scope = scopes.resolve(db.session, found, state=request.args.get("state"),
-                           payer_id=request.args.get("payer_id"),
-                           volunteer_id=request.args.get("volunteer_id"))
+    args = request.args
+    scope = scopes.resolve(db.session, found,
+                           state=paging.text_arg(args.get("state"), "state", max_length=20),
+                           payer_id=paging.id_arg(args.get("payer_id"), "payer_id"),
+                           volunteer_id=paging.id_arg(args.get("volunteer_id"), "volunteer_id"))
     data = build_disclosure(db.session, found, scope)
     response = jsonify(data)
     response.set_etag(data["fingerprint"])

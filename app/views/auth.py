@@ -6,7 +6,7 @@ from ..extensions import db, limiter
 from ..forms import ConfirmForm, ForgotPasswordForm, LoginForm, RegisterForm, SetPasswordForm
 from .common import show_error
 from ..security import home_for, safe_next
-from ..services import accounts, password_links
+from ..services import accounts, paging, password_links
 from ..services.errors import EmailTaken, ValidationFailed
 
 bp = Blueprint("auth", __name__)
@@ -29,7 +29,7 @@ def _start_session(user) -> None:
 def login():
     form = LoginForm()
     if request.method == "GET":
-        form.next.data = request.args.get("next", "")
+        form.next.data = paging.text_arg(request.args.get("next"), "next", max_length=2000) or ""
     if form.validate_on_submit():
         user = accounts.authenticate(db.session, form.email.data, form.password.data)
         if user is None:

@@ -12,7 +12,7 @@ from ..extensions import db
 from ..forms.compliance import QueueFilterForm, ReviewForm
 from ..models import Role
 from ..security import gate
-from ..services import deployments
+from ..services import deployments, paging
 from ..services.compliance import fec, review
 from ..services.compliance import verdicts as verdicts_service
 from ..services.compliance.store import active_activation, active_rule_set
@@ -101,7 +101,9 @@ def fec_export(slug: str):
     """The FEC export (Schedule A/B in-kind) as CSV: complete rows only; the reports page
     lists what was left out and why."""
     found = deployments.get_deployment(db.session, slug)
-    form = (request.args.get("form") or "").upper() or None
+    # an unknown form is fec.build's to explain (on the reports page, where the link is)
+    form = (paging.text_arg(request.args.get("form"), "form", max_length=10) or "").upper() \
+        or None
     try:
         export = fec.build(db.session, found, form=form)
     except DomainError as exc:

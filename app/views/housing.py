@@ -25,14 +25,15 @@ _ACCOMMODATION_FIELDS = ("name", "kind", "address", "city", "state_code", "beds"
 
 
 def _state_arg() -> str | None:
-    return paging.choice_arg((request.args.get("state") or "").strip().upper(), US_STATES)
+    return paging.choice_arg((request.args.get("state") or "").strip().upper(), US_STATES,
+                             "state")
 
 
 @bp.get("/")
 def board(slug: str):
     deployment = deployments.get_deployment(db.session, slug)
     grid = housing_reads.board(db.session, deployment, state=_state_arg(),
-                               start=paging.date_arg(request.args.get("from")),
+                               start=paging.date_arg(request.args.get("from"), "from"),
                                page=paging.page_number(request.args.get("page")))
     return render_template("housing/board.html", deployment=deployment, board=grid)
 
@@ -40,7 +41,7 @@ def board(slug: str):
 @bp.get("/roster")
 def roster(slug: str):
     deployment = deployments.get_deployment(db.session, slug)
-    unhoused = request.args.get("unhoused") == "1"
+    unhoused = paging.flag_arg(request.args.get("unhoused"), "unhoused")
     found = housing_reads.roster_page(db.session, deployment, state=_state_arg(),
                                       unhoused_only=unhoused,
                                       page=paging.page_number(request.args.get("page")))

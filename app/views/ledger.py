@@ -109,8 +109,9 @@ def new_cost(slug: str):
     form = CostForm().with_token()
     _payer_choices(form, deployment)
     if request.method == "GET" and request.args.get("volunteer_email"):
-        form.volunteer_email.data = request.args["volunteer_email"]
-    repays = paging.id_arg(request.args.get("reimburses"))
+        form.volunteer_email.data = paging.text_arg(request.args["volunteer_email"],
+                                                    "volunteer_email", max_length=254)
+    repays = paging.id_arg(request.args.get("reimburses"), "reimburses")
     if request.method == "GET" and repays is not None:
         _prefill_reimbursement(form, deployment, repays)
     _repays_choices(form, deployment)
@@ -415,7 +416,7 @@ def confirm_import(slug: str, token: str):
     try:
         done = costs_import.import_parsed(db.session, deployment, staged.parsed,
                                           actor=current_user,
-                                          again=request.args.get("again") == "1")
+                                          again=paging.flag_arg(request.args.get("again"), "again"))
         csv_import.drop_upload(db.session, staged.id)
     except csv_import.ImportRejected as exc:
         # The ledger or the registry changed since the upload: say what is wrong now.
@@ -461,7 +462,8 @@ def export_csv(slug: str, kind: str):
     deployment = deployments.get_deployment(db.session, slug)
     if kind not in exports.KINDS:
         abort(404, f"There is no {kind} export; choose one of {', '.join(exports.KINDS)}.")
-    contact = request.args.get("contact", "yes") != "no"
+    contact = paging.flag_arg(request.args.get("contact"), "contact", yes="yes", no="no",
+                              default=True)
     body = exports.export_csv(db.session, deployment, kind, contact=contact)
     name = f"{deployment.slug}-{kind}{'' if contact else '-no-contact'}.csv"
     return Response(body, mimetype="text/csv",

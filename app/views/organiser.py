@@ -472,9 +472,10 @@ def invite(slug: str, signup_id: int):
 def all_signups(slug: str):
     """Every sign-up, all states on one page, filtered by status and state."""
     found = deployments.get_current(db.session, slug)
-    status = paging.choice_arg(request.args.get("status"), [s.value for s in SignupStatus])
+    status = paging.choice_arg(request.args.get("status"), [s.value for s in SignupStatus],
+                               "status")
     states = [p.state_code for p in found.placements]
-    state = paging.choice_arg((request.args.get("state") or "").upper(), states)
+    state = paging.choice_arg((request.args.get("state") or "").upper(), states, "state")
     found_page = rosters.all_signups(db.session, found,
                                      status=SignupStatus(status) if status else None,
                                      state=state,

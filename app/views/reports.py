@@ -12,7 +12,7 @@ from ..extensions import db
 from ..forms.reports import GenerateReportForm, VerifyReportForm
 from ..models import Report, ReportStatus, Role
 from ..security import gate
-from ..services import deployments
+from ..services import deployments, paging
 from ..services.compliance import fec, scope as scopes
 from ..services.errors import DomainError, NotFound
 from ..services.reports import render, service, signing, verify as checks
@@ -54,8 +54,9 @@ def index(slug: str):
 def _fec_section(deployment) -> dict:
     """The FEC export's section: the form chosen (``?fec_form=``) and what the file holds."""
     choices = fec.forms(db.session)
-    wanted = (request.args.get("fec_form") or "").upper()
-    export = fec.build(db.session, deployment, form=wanted if wanted in choices else None)
+    wanted = paging.choice_arg((request.args.get("fec_form") or "").upper(), choices,
+                               "fec_form")
+    export = fec.build(db.session, deployment, form=wanted)
     return {"fec_forms": choices, "fec_export": export}
 
 
@@ -93,9 +94,9 @@ def disclosure_pdf(slug: str):
     unknown = set(request.args) - {"state", "payer", "volunteer"}
     if unknown:
         raise NotFound(f"Unknown scope {sorted(unknown)[0]!r}: use state, payer or volunteer.")
-    scope = scopes.resolve(db.session, deployment, state=request.args.get("state"),
-                           payer=request.args.get("payer"),
-                           volunteer=request.args.get("volunteer"))
+    scope = scopes.resolve(db.session, deployment, **{
+        name: paging.text_arg(request.args.get(name), name, max_length=254)
+        for name in ("state", "payer", "volunteer")})
     result = service.request_report(db.session, deployment, scope, actor=current_user)
     db.session.commit()
     report = result.report

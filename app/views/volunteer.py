@@ -8,7 +8,7 @@ from ..forms.signups import ClaimForm, DeclarationForm
 from ..models import Role, SignupStatus
 from .common import confirm_page, show_error
 from ..security import gate, safe_next
-from ..services import deployment_status, deployments, housing_reads, rosters, signups
+from ..services import deployment_status, deployments, housing_reads, paging, rosters, signups
 from ..services.errors import DomainError
 
 bp = Blueprint("volunteer", __name__, url_prefix="/me")
@@ -49,7 +49,9 @@ def declaration():
         else:
             db.session.commit()
             flash("Your declaration is saved.", "success")
-            return redirect(safe_next(request.args.get("next"), url_for("volunteer.home")))
+            return redirect(safe_next(paging.text_arg(request.args.get("next"), "next",
+                                                      max_length=2000),
+                                      url_for("volunteer.home")))
     return render_template("volunteer/declaration.html", form=form), 200 if not form.errors else 422
 
 
@@ -67,7 +69,8 @@ def claim(slug: str):
                            + (f", waitlist {p.waitlisted}" if not p.remaining else ""))
                           for p in stats]
     if request.method == "GET" and request.args.get("state"):
-        form.state.data = request.args["state"].upper()
+        form.state.data = paging.choice_arg(request.args["state"].upper(),
+                                            {code for code, _ in form.state.choices}, "state")
     refusal = deployment_status.why_no_claims(deployment)
     if refusal is None and form.validate_on_submit():
         try:

@@ -24,8 +24,6 @@ reported.
 """
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -35,6 +33,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ...models import Cost, Deployment, Finding, FindingCode, Payer, User, Volunteer
+from ..csv_cells import write_csv
 from ..errors import ValidationFailed
 from ..money import plain
 from . import fec_schema
@@ -301,12 +300,16 @@ def build(session: Session, deployment: Deployment, *, form: str | None = None) 
 
 def to_csv(export: FecExport) -> str:
     """The rows as CSV: a header of every column (Schedule A's, then Schedule B's own), each
-    row filling its schedule's columns; amounts are plain numbers, dates YYYY-MM-DD."""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, restval="", lineterminator="\r\n")
-    writer.writeheader()
-    writer.writerows(export.rows)
-    return buffer.getvalue()
+    row filling its schedule's columns; amounts are plain numbers, dates YYYY-MM-DD.
+
+    Names, organisations and addresses are the payers' and volunteers' own words: like every
+    export, cells that a spreadsheet would run as formulas are neutralised (``csv_cells``).
+    """
+    unknown = {key for row in export.rows for key in row} - set(COLUMNS)
+    if unknown:  # as csv.DictWriter refused them: a column the schema does not list
+        raise ValueError(f"FEC rows have columns not in the schema: {sorted(unknown)}")
+    return write_csv(COLUMNS, ([row.get(column, "") for column in COLUMNS]
+                               for row in export.rows))
 
 
 def fec_rows(session: Session, deployment: Deployment, *, form: str | None = None) -> list[dict]:

@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from ...models import (Deployment, Finding, FindingCode, FindingReview, ReviewAction, Role,
-                       User, Volunteer)
+from ...models import (Deployment, Finding, FindingCode, FindingReview, PayerKind,
+                       ReviewAction, Role, User, Volunteer)
 from .. import audit, choices
-from ..paging import Page, page_number, paginate
+from ..paging import Page, choice_arg, int_arg, page_number, paginate
+from ..validation import US_STATES
 from ..errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from .sync import flush_pending
 
@@ -43,16 +44,20 @@ class QueueFilters:
 
     @classmethod
     def from_args(cls, args) -> QueueFilters:
-        """Read a query string; anything unknown falls back to the default, never an error."""
-        code = args.get("code") or None
-        severity = args.get("min_severity") or ""
-        state = (args.get("state") or "").strip().upper() or None
-        return cls(code=code if code in FindingCode.__members__ else None,
-                   min_severity=int(severity) if severity.isdigit() else None,
-                   state=state if state and len(state) == 2 and state.isalpha() else None,
-                   payer_kind=args.get("payer_kind") or None,
-                   status=args.get("status") if args.get("status") in STATUSES else "open",
-                   sort=args.get("sort") if args.get("sort") in SORTS else "severity",
+        """Read a query string; a blank value is the default.
+
+        :raises BadQuery: a value that is none of the choices (a 400 naming it)
+        """
+        severities = [code.severity for code in FindingCode]
+        return cls(code=choice_arg(args.get("code"), FindingCode.__members__, "code"),
+                   min_severity=int_arg(args.get("min_severity"), "min_severity",
+                                        min(severities), max(severities)),
+                   state=choice_arg((args.get("state") or "").strip().upper(), US_STATES,
+                                    "state"),
+                   payer_kind=choice_arg(args.get("payer_kind"),
+                                         {kind.value for kind in PayerKind}, "payer_kind"),
+                   status=choice_arg(args.get("status"), STATUSES, "status") or "open",
+                   sort=choice_arg(args.get("sort"), SORTS, "sort") or "severity",
                    page=page_number(args.get("page")))
 
     def as_args(self, **changes) -> dict:

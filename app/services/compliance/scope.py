@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from ...models import Cost, Deployment, Payer, Placement, ReportScope, Signup, User, Volunteer
 from ..errors import NotFound, ValidationFailed
+from ..paging import MAX_ID, is_whole
 from ..validation import state_code
 
 
@@ -134,7 +135,11 @@ def _payer_scope(payer: Payer) -> Scope:
 
 def _payer(session: Session, deployment: Deployment, raw: str) -> Scope:
     query = select(Payer).where(Payer.deployment_id == deployment.id)
-    query = query.where(Payer.id == int(raw)) if raw.isdigit() else query.where(Payer.name == raw)
+    if is_whole(raw):
+        # a number no id can be (too big for the column) is simply no payer
+        query = query.where(Payer.id == (int(raw) if int(raw) <= MAX_ID else -1))
+    else:
+        query = query.where(Payer.name == raw)
     payer = session.scalar(query)
     if payer is None:
         raise NotFound(f"{deployment.name} has no payer {raw!r}.", field="payer")
@@ -142,9 +147,9 @@ def _payer(session: Session, deployment: Deployment, raw: str) -> Scope:
 
 
 def _payer_id(session: Session, deployment: Deployment, raw: str) -> Scope:
-    if not raw.isdigit():
+    if not is_whole(raw):
         raise ValidationFailed("The payer id must be a whole number.", field="payer_id")
-    payer = session.get(Payer, int(raw))
+    payer = session.get(Payer, int(raw)) if int(raw) <= MAX_ID else None
     if payer is None or payer.deployment_id != deployment.id:
         raise NotFound("That payer is not in this deployment.", field="payer_id")
     return _payer_scope(payer)
@@ -165,8 +170,8 @@ def _volunteer_scope(person: Volunteer) -> Scope:
 
 def _volunteer(session: Session, deployment: Deployment, raw: str) -> Scope:
     query = select(Volunteer).join(User, Volunteer.user_id == User.id)
-    if raw.isdigit():
-        query = query.where(Volunteer.id == int(raw))
+    if is_whole(raw):
+        query = query.where(Volunteer.id == (int(raw) if int(raw) <= MAX_ID else -1))
     elif "@" in raw:
         query = query.where(User.email == raw.lower())
     else:
@@ -179,9 +184,9 @@ def _volunteer(session: Session, deployment: Deployment, raw: str) -> Scope:
 
 
 def _volunteer_id(session: Session, deployment: Deployment, raw: str) -> Scope:
-    if not raw.isdigit():
+    if not is_whole(raw):
         raise ValidationFailed("The volunteer id must be a whole number.", field="volunteer_id")
-    person = session.get(Volunteer, int(raw))
+    person = session.get(Volunteer, int(raw)) if int(raw) <= MAX_ID else None
     if not _involved(session, deployment, person):
         raise NotFound("That volunteer has no sign-up or cost line in this deployment.",
                        field="volunteer_id")

@@ -55,7 +55,8 @@ def bars(rows: list[tuple[str, Decimal, str]], *, title: str, width: int = 460,
             f'fill="{_FILL.get(css, _FILL["kind"])}"/>'
             f'<text x="{_LABEL_W + bar + 4:.1f}" y="{y + 11}" {_TEXT}>{escape(shown)}</text>')
     parts.append("</svg>")
-    return Markup("".join(parts))
+    # every piece of text in parts went through escape(); the rest is numbers and constants
+    return Markup("".join(parts))  # nosec B704
 
 
 def spots(rows: list[dict], *, width: int = 460) -> Markup:
@@ -85,4 +86,5 @@ def spots(rows: list[dict], *, width: int = 460) -> Markup:
             f'fill="{_FILL["free"]}"/>'
             f'<text x="{48 + plot + 6}" y="{y + 11}" {_TEXT}>{escape(note)}</text>')
     parts.append("</svg>")
-    return Markup("".join(parts))
+    # every piece of text in parts went through escape(); the rest is numbers and constants
+    return Markup("".join(parts))  # nosec B704

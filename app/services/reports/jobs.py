@@ -28,6 +28,7 @@ from ...models.types import utcnow
 from .. import audit
 from ..compliance import scope as scopes
 from ..errors import DomainError
+from ..private_files import private_file
 from . import service, source
 
 logger = logging.getLogger(__name__)
@@ -59,6 +60,8 @@ def get_huey(config=None, instance_path: str | None = None) -> Huey:
             if kind == "redis":
                 instance = RedisHuey("tripledger-reports", url=where, immediate=immediate)
             else:
+                if Path(where).parent.is_dir():  # owner-only from the start, like the database
+                    private_file(where)
                 instance = SqliteHuey("tripledger-reports", filename=where, immediate=immediate)
             _tasks[id(instance)] = instance.task(name="render_report")(_render_report_task)
             _hueys[settings] = instance

@@ -8,7 +8,6 @@ and the whole disclosure as JSON, embedded as associated files (``/AF``, ``AFRel
 """
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import json
@@ -17,7 +16,7 @@ from datetime import datetime
 
 import pikepdf
 
-from ..csv_import import safe_cell
+from ..csv_cells import SafeWriter
 
 LEDGER_NAME = "disclosure-ledger.csv"
 JSON_NAME = "disclosure.json"
@@ -70,15 +69,15 @@ class _Deflated:
 
 
 def _ledger_into(disclosure: dict, sink) -> None:
-    writer = csv.writer(sink, lineterminator="\r\n")
+    writer = SafeWriter(sink)
     writer.writerow(LEDGER_COLUMNS)
     for item in disclosure.get("items") or []:
-        writer.writerow([safe_cell(item.get(column)) for column in LEDGER_COLUMNS])
+        writer.writerow([item.get(column) for column in LEDGER_COLUMNS])
 
 
 def _parts_into(disclosure: dict, sink) -> None:
     from .labels import CODE_LABELS
-    writer = csv.writer(sink, lineterminator="\r\n")
+    writer = SafeWriter(sink)
     writer.writerow(PARTS_COLUMNS)
     for item in disclosure.get("items") or []:
         line = [item.get("cost_id"), None, item.get("incurred_on"), item.get("volunteer_email"),
@@ -87,10 +86,10 @@ def _parts_into(disclosure: dict, sink) -> None:
         for finding in item.get("findings") or []:
             review = finding.get("review") or {}
             line[1] = finding.get("id")
-            writer.writerow([safe_cell(v) for v in (
+            writer.writerow((
                 *line, finding.get("code"), CODE_LABELS.get(finding.get("code"), ""),
                 finding.get("rule_id"), finding.get("priority"), finding.get("amount_usd"),
-                review.get("action"))])
+                review.get("action")))
 
 
 def _json_into(disclosure: dict, sink) -> None:

@@ -25,6 +25,7 @@ from ...models import Deployment, Report, ReportStatus, User
 from ...models.types import utcnow
 from .. import audit, audit_anchors, deployments, hooks
 from ..compliance.scope import Scope, check_placement
+from ..private_files import private_dir, write_private
 from ..errors import DomainError
 from . import context as report_context
 from . import page_facts, pdfa, render, signing, source
@@ -75,9 +76,8 @@ def size_of(disclosure: dict) -> int:
 
 
 def storage_dir() -> Path:
-    folder = Path(current_app.instance_path) / "reports"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    """instance/reports: people's data, so readable by this server's user only."""
+    return private_dir(Path(current_app.instance_path) / "reports")
 
 
 def file_of(report: Report) -> Path | None:
@@ -274,7 +274,7 @@ def issue(session: Session, deployment: Deployment, scope: Scope, *, actor: User
     path = storage_dir() / f"{digest}.pdf"
     if not path.exists():
         temp = path.with_suffix(".part")
-        temp.write_bytes(pdf)
+        write_private(temp, pdf)
         temp.replace(path)
     report.status = ReportStatus.DONE
     report.progress = 100

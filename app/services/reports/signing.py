@@ -28,6 +28,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from ..errors import DomainError
+from ..private_files import private_dir, write_private
 
 DEMO_DIR = "signing"
 DEMO_KEY = "report-signing-key.pem"
@@ -230,8 +231,7 @@ def sign(pdf: bytes, key: SigningKey, *, reason: str, location: str = "") -> byt
 def retire(cert_path: Path, instance_path: str) -> Path:
     """Keep a certificate in the instance keyring (named by its fingerprint; idempotent)."""
     [cert, *_] = load_certificates(cert_path)
-    folder = Path(instance_path) / DEMO_DIR / KEYRING_DIR
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = private_dir(Path(instance_path) / DEMO_DIR / KEYRING_DIR)
     target = folder / f"{fingerprint_of(cert)[:16]}.pem"
     if not target.exists():
         from cryptography import x509
@@ -239,17 +239,19 @@ def retire(cert_path: Path, instance_path: str) -> Path:
         pem = x509.load_der_x509_certificate(cert.dump()).public_bytes(
             serialization.Encoding.PEM)
         temp = target.with_suffix(".part")
-        temp.write_bytes(pem)
+        write_private(temp, pem)
         temp.replace(target)
     return target
 
 
 def create_demo_key(instance_path: str, *, common_name: str = "TripLedger demo report signing",
-                    force: bool = False) -> SigningKey:
+                    force: bool = False, passphrase: str | None = None) -> SigningKey:
     """Write a self-signed RSA key and certificate (ten years) to ``instance/signing/``.
 
     With ``force`` an existing demo key is replaced: its certificate goes to the keyring
-    first, so the reports it signed still verify (``rotate_demo_key``).
+    first, so the reports it signed still verify (``rotate_demo_key``). With ``passphrase``
+    (REPORT_SIGNING_KEY_PASSPHRASE) the private key is written encrypted with it, so a copy
+    of the instance folder alone cannot sign.
 
     :raises FileExistsError: a demo key exists and ``force`` is not set
     """
@@ -259,14 +261,13 @@ def create_demo_key(instance_path: str, *, common_name: str = "TripLedger demo r
         raise FileExistsError(str(key_path))
     if cert_path.exists():
         retire(cert_path, instance_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    key_bytes, cert_bytes = _self_signed(common_name)
+    private_dir(folder)
+    secret = passphrase.encode() if passphrase else None
+    key_bytes, cert_bytes = _self_signed(common_name, secret)
     # Readable by this user only, from the moment it exists.
-    fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(key_bytes)
-    cert_path.write_bytes(cert_bytes)
-    return SigningKey(key_path, cert_path)
+    write_private(key_path, key_bytes)
+    write_private(cert_path, cert_bytes)
+    return SigningKey(key_path, cert_path, secret)
 
 
 def rotate_demo_key(instance_path: str, **kwargs) -> tuple[SigningKey, Path]:
@@ -282,8 +283,9 @@ def rotate_demo_key(instance_path: str, **kwargs) -> tuple[SigningKey, Path]:
     return create_demo_key(instance_path, force=True, **kwargs), kept
 
 
-def _self_signed(common_name: str) -> tuple[bytes, bytes]:
-    """(PKCS#8 PEM private key, PEM certificate) of a new self-signed RSA key."""
+def _self_signed(common_name: str, passphrase: bytes | None = None) -> tuple[bytes, bytes]:
+    """(PKCS#8 PEM private key, encrypted with ``passphrase`` if given; PEM certificate) of a
+    new self-signed RSA key."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
@@ -303,7 +305,8 @@ def _self_signed(common_name: str) -> tuple[bytes, bytes]:
                                      key_agreement=False, key_cert_sign=True, crl_sign=False,
                                      encipher_only=False, decipher_only=False), critical=True)
         .sign(private, hashes.SHA256()))
+    encryption = serialization.BestAvailableEncryption(passphrase) if passphrase else \
+        serialization.NoEncryption()
     key_bytes = private.private_bytes(serialization.Encoding.PEM,
-                                      serialization.PrivateFormat.PKCS8,
-                                      serialization.NoEncryption())
+                                      serialization.PrivateFormat.PKCS8, encryption)
     return key_bytes, certificate.public_bytes(serialization.Encoding.PEM)

@@ -33,7 +33,7 @@ from ..compliance import scope as scopes
 from ..compliance.rules import sha256_of
 from ..compliance.store import active_rule_set
 from ..errors import DomainError, ValidationFailed
-from . import pdfa, signing, source
+from . import pdf_guard, pdfa, signing, source
 
 logger = logging.getLogger(__name__)
 
@@ -131,12 +131,18 @@ def looks_like_pdf(data: bytes) -> bool:
     return b"%PDF-" in data[:1024]
 
 
-def _refuse_non_pdf(data: bytes) -> None:
+def _admit(data: bytes) -> None:
+    """Let a file be parsed here only if it is a PDF whose insides are known to be small
+    (``pdf_guard``: measured in a child process with memory and time limits).
+
+    :raises ValidationFailed: empty, not a PDF, or refused by the guard (``PdfRefused``)
+    """
     if not data:
         raise ValidationFailed("The file is empty. Choose the report's PDF.", field="file")
     if not looks_like_pdf(data):
         raise ValidationFailed("This file is not a PDF. Choose the report's PDF file.",
                                field="file")
+    pdf_guard.inspect(data)
 
 
 def _as_issuers(trusted: list) -> list[signing.Issuer]:
@@ -148,8 +154,9 @@ def check_file(data: bytes, *, issuers: list[signing.Issuer],
     """What the file alone can show: signature (against ``issuers``), timestamp (against
     ``timestamp_roots``) and embedded data. No database.
 
-    :raises ValidationFailed: the file is empty or not a PDF at all
+    :raises ValidationFailed: the file is empty, not a PDF, or refused by ``pdf_guard``
     """
+    _admit(data)
     result = _checked(data, issuers, timestamp_roots)
     result.offline = True
     result.issued_detail = "this needs this server's database."
@@ -159,7 +166,7 @@ def check_file(data: bytes, *, issuers: list[signing.Issuer],
 
 
 def _checked(data: bytes, issuers: list[signing.Issuer], timestamp_roots) -> Verification:
-    _refuse_non_pdf(data)
+    """Signature and embedded data of a file ``_admit`` has let in."""
     result = Verification(sha256=hashlib.sha256(data).hexdigest())
     _check_signature(data, issuers, list(timestamp_roots), result)
     result.claimed = _check_embedded(data, result)
@@ -174,10 +181,15 @@ def verify(session: Session, data: bytes, *, trusted: list | None = None,
     ``issuers``: the certificates this server signs or signed with (``signing.issuers``);
     ``trusted`` (plain certificates, the first taken as current) is the older spelling.
 
-    :raises ValidationFailed: the file is empty or not a PDF at all
+    :raises ValidationFailed: the file is empty, not a PDF, or refused by ``pdf_guard``
     """
-    if issuers is None:
-        issuers = _as_issuers(trusted or [])
+    _admit(data)
+    return _verify(session, data, issuers if issuers is not None else
+                   _as_issuers(trusted or []), timestamp_roots)
+
+
+def _verify(session: Session, data: bytes, issuers: list[signing.Issuer],
+            timestamp_roots) -> Verification:
     result = _checked(data, issuers, timestamp_roots)
     report = session.scalar(select(Report).where(Report.sha256 == result.sha256,
                                                  Report.status == ReportStatus.DONE)
@@ -210,9 +222,9 @@ def verify_statement(session: Session, data: bytes, volunteer: Volunteer, *,
     About them: on record as a statement of theirs; or, not on record, its embedded data
     names them as its volunteer in one of their deployments (``deployment_slugs``).
 
-    :raises ValidationFailed: the file is empty or not a PDF at all
+    :raises ValidationFailed: the file is empty, not a PDF, or refused by ``pdf_guard``
     """
-    _refuse_non_pdf(data)
+    _admit(data)  # before its attachments are read to see whom it is about
     sha256 = hashlib.sha256(data).hexdigest()
     report = session.scalar(select(Report).where(Report.sha256 == sha256,
                                                  Report.status == ReportStatus.DONE)
@@ -224,7 +236,7 @@ def verify_statement(session: Session, data: bytes, volunteer: Volunteer, *,
         mine = _claims_to_be_about(data, volunteer, deployment_slugs)
     if not mine:
         return None
-    return verify(session, data, issuers=issuers, timestamp_roots=timestamp_roots)
+    return _verify(session, data, issuers, timestamp_roots)
 
 
 def _claims_to_be_about(data: bytes, volunteer: Volunteer, slugs: set[str]) -> bool:
