@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from ..models import (AccommodationKind, Affiliation, Citizenship, CostCategory, CostSplit,
                       Deployment, ExchangeRate, LeaveType, OrganisationType, PayerKind, Role,
                       Signup, SignupRole, SignupStatus, Volunteer)
-from . import accounts, deployments, housing, ledger
+from . import accounts, deployments, housing, ledger, staff
 from .compliance import fec_facts
 
 SLUG = "us-2024-general"
@@ -55,10 +55,19 @@ def load_demo(session: Session) -> DemoSummary:
     """Create the demo logins and deployment unless they exist. Flushes; the caller commits."""
     logins = [(_demo_login(session, name, role, full), role.value)
               for name, role, full in DEMO_LOGINS]
-    if session.scalar(select(Deployment.id).where(Deployment.slug == SLUG)) is not None:
-        return DemoSummary(False, logins)
-    _DemoBuilder(session).build()
-    return DemoSummary(True, logins)
+    created = session.scalar(select(Deployment.id).where(Deployment.slug == SLUG)) is None
+    if created:
+        _DemoBuilder(session).build()
+    _demo_organiser_runs_it(session)
+    return DemoSummary(created, logins)
+
+
+def _demo_organiser_runs_it(session: Session) -> None:
+    """The demo's organiser is on the demo deployment's staff (once)."""
+    deployment = deployments.get_deployment(session, SLUG)
+    organiser = accounts.get_user(session, f"organiser@{DOMAIN}")
+    if organiser.role is Role.ORGANISER and not staff.is_member(session, deployment, organiser):
+        staff.add_member(session, deployment, organiser, actor=None)
 
 
 def _demo_login(session: Session, name: str, role: Role, full_name: str) -> str:

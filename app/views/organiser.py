@@ -15,7 +15,7 @@ from ..models import DeploymentStatus, Role, SignupStatus
 from .common import show_error
 from ..security import gate
 from ..services import (csv_import, deployments, notifications, paging, password_links, rosters,
-                        signups, volunteers_import)
+                        signups, staff, volunteers_import)
 from ..services.compliance import fec_facts
 from ..services.errors import DomainError
 
@@ -31,7 +31,7 @@ def _election(form) -> deployments.Election:
 
 @bp.get("/")
 def dashboard():
-    rows = deployments.all_deployments(db.session)
+    rows = staff.visible_deployments(db.session, current_user)
     stats = deployments.stats_by_deployment(db.session, [d.id for d in rows])
     return render_template("organiser/dashboard.html", deployments=rows, stats=stats)
 
@@ -202,7 +202,8 @@ def settings(slug: str):
 
 @bp.get("/outbox")
 def outbox():
-    return render_template("organiser/outbox.html", messages=notifications.outbox(db.session))
+    return render_template("organiser/outbox.html", messages=notifications.outbox(db.session,
+                                                                       reader=current_user))
 
 
 # -- volunteers from a spreadsheet ------------------------------------------------------------
