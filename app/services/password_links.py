@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from ..models import Notification, User
 from ..models.types import utcnow
-from . import accounts, audit, hooks, throttle
+from . import accounts, audit, throttle
 from .errors import DomainError
 
 
@@ -132,8 +132,7 @@ def set_password_by_link(session: Session, token: str, purpose: Purpose,
     if user.email_confirmed_at is None:
         user.email_confirmed_at = utcnow()
         session.flush()
-    email = user.email
-    hooks.on_commit(session, lambda: throttle.clear(session, email))
+    throttle.clear_after_commit(session, user.email)
     return user
 
 

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from ..models import User, UserSession
 from ..models.accounts import new_session_nonce
 from ..models.types import utcnow
-from . import audit
+from . import audit, bookkeeping
 
 #: How stale ``last_seen_at`` may get before a request writes it again.
 TOUCH_EVERY = timedelta(minutes=1)
@@ -76,7 +76,7 @@ def is_live(session: Session, user_id: int, raw: str | None) -> bool:
 
 
 def _touch(session: Session, session_id: int, now: datetime) -> None:
-    with session.get_bind().begin() as conn:
+    with bookkeeping.connection(session) as conn:
         conn.execute(update(UserSession).where(UserSession.id == session_id)
                      .values(last_seen_at=now))
 

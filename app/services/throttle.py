@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from ..models import LoginThrottle
 from ..models.types import utcnow
+from . import bookkeeping, hooks
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ def count_attempt(session: Session, email: str) -> Locked | None:
     limit, window = _settings()
     key = account_key(email)
     table = LoginThrottle.__table__
-    with session.get_bind().begin() as conn:
+    with bookkeeping.connection(session) as conn:
         for _ in range(3):  # a row made by another worker meanwhile: look again
             now = utcnow()
             cutoff = now - window
@@ -92,17 +93,29 @@ def count_attempt(session: Session, email: str) -> Locked | None:
 
 
 def clear(session: Session, email: str) -> None:
-    """Forget ``email``'s failed attempts (it logged in, or its password was set by a link).
-    Call it outside a transaction that has written (after the commit): on SQLite the
-    connection it writes on would wait for that transaction's write lock."""
-    with session.get_bind().begin() as conn:
-        conn.execute(delete(LoginThrottle.__table__)
-                     .where(LoginThrottle.__table__.c.account_key == account_key(email)))
+    """Forget ``email``'s failed attempts (it logged in, or its password was set by a link)."""
+    with bookkeeping.connection(session) as conn:
+        _clear(conn, email)
+
+
+def clear_after_commit(session: Session, email: str) -> None:
+    """``clear`` once the session's transaction has committed (never if it rolls back)."""
+    bind = session.get_bind()
+
+    def _now():
+        with bind.begin() as conn:
+            _clear(conn, email)
+    hooks.on_commit(session, _now)
+
+
+def _clear(conn, email: str) -> None:
+    conn.execute(delete(LoginThrottle.__table__)
+                 .where(LoginThrottle.__table__.c.account_key == account_key(email)))
 
 
 def prune(session: Session) -> int:
     """Drop counts whose window has ended (``jobs run``); returns how many."""
     _limit, window = _settings()
-    with session.get_bind().begin() as conn:
+    with bookkeeping.connection(session) as conn:
         return conn.execute(delete(LoginThrottle.__table__).where(
             LoginThrottle.__table__.c.window_started_at <= utcnow() - window)).rowcount

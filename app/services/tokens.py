@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from ..models import ApiToken, Role, User
 from ..models.types import utcnow
-from . import audit
+from . import audit, bookkeeping
 from .errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 
 TOKEN_PREFIX = "tl_"
@@ -144,7 +144,7 @@ def authenticate(session: Session, raw: str | None) -> ApiToken:
         raise TokenExpired(f"This token expired on {token.expires_at:%Y-%m-%d}. Ask for a new "
                            "one.")
     if token.last_used_at is None or now - token.last_used_at >= _TOUCH_EVERY:
-        with session.get_bind().begin() as conn:
+        with bookkeeping.connection(session) as conn:
             conn.execute(update(ApiToken).where(ApiToken.id == token.id)
                          .values(last_used_at=now))
     return token
