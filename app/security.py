@@ -42,10 +42,8 @@ def _load_user(login_id: str) -> User | None:
     user_id, _, nonce = login_id.partition(":")
     if not user_id.isdigit():
         return None
-    user = db.session.get(User, int(user_id))
+    user = sessions.live_user(db.session, int(user_id), session.get(SESSION_ID_KEY))
     if user is None or not user.is_active or user.session_nonce != nonce:
-        return None
-    if not sessions.is_live(db.session, user.id, session.get(SESSION_ID_KEY)):
         return None
     return user
 

@@ -53,26 +53,27 @@ def start(session: Session, user: User, *, user_agent: str = "") -> str:
     return raw
 
 
-# Built once: every logged-in request runs it.
-_LIVE = (select(UserSession.id, UserSession.last_seen_at, UserSession.expires_at,
+# Built once: every logged-in request runs it (the user and their session in one query).
+_LIVE = (select(User, UserSession.id, UserSession.last_seen_at, UserSession.expires_at,
                 UserSession.revoked_at)
-         .where(UserSession.token_hash == bindparam("digest"),
-                UserSession.user_id == bindparam("user")))
+         .join(UserSession, UserSession.user_id == User.id)
+         .where(UserSession.token_hash == bindparam("digest"), User.id == bindparam("user")))
 
 
-def is_live(session: Session, user_id: int, raw: str | None) -> bool:
-    """Is ``raw`` a live session of ``user_id``? Notes the request (``last_seen_at``)."""
+def live_user(session: Session, user_id: int, raw: str | None) -> User | None:
+    """The user whose live session ``raw`` is, or None; notes the request (``last_seen_at``).
+    (Whether the account may log in at all is the caller's to check.)"""
     if not raw or not isinstance(raw, str):
-        return False
+        return None
     row = session.execute(_LIVE, {"digest": _digest(raw), "user": user_id}).first()
     if row is None or row.revoked_at is not None:
-        return False
+        return None
     now = utcnow()
     if now >= row.expires_at or now - row.last_seen_at > idle_limit():
-        return False
+        return None
     if now - row.last_seen_at >= TOUCH_EVERY:
         _touch(session, row.id, now)
-    return True
+    return row.User
 
 
 def _touch(session: Session, session_id: int, now: datetime) -> None:

@@ -13,6 +13,7 @@ ROUTES = {
     # A made-up token: everyone gets the same "this link cannot be used" page.
     "auth.reset_password": ("GET", "/reset/not-a-token", everyone(400)),
     "auth.accept_invitation": ("GET", "/invitation/not-a-token", everyone(400)),
+    "auth.confirm_email": ("GET", "/confirm/not-a-token", everyone(400)),
     "volunteer.home": ("GET", "/me/", only(VOL)),
     "organiser.dashboard": ("GET", "/organiser/", staff_read()),
     "organiser.new_deployment": ("GET", "/organiser/deployments/new", staff_read()),
