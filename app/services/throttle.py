@@ -64,7 +64,7 @@ def count_attempt(session: Session, email: str) -> Locked | None:
     key = account_key(email)
     table = LoginThrottle.__table__
     with bookkeeping.connection(session) as conn:
-        for _ in range(3):  # a row made by another worker meanwhile: look again
+        for _ in range(5):  # another worker made or renewed the row meanwhile: look again
             now = utcnow()
             cutoff = now - window
             counted = conn.execute(
@@ -80,16 +80,21 @@ def count_attempt(session: Session, email: str) -> Locked | None:
                 .values(attempts=1, window_started_at=now)).rowcount
             if restarted:
                 return None
-            started = conn.execute(select(table.c.window_started_at)
-                                   .where(table.c.account_key == key)).scalar()
-            if started is not None:
-                return Locked(started + window)
+            row = conn.execute(select(table.c.window_started_at, table.c.attempts)
+                               .where(table.c.account_key == key)).first()
+            if row is not None:
+                if row.attempts >= limit and row.window_started_at > cutoff:
+                    return Locked(row.window_started_at + window)
+                continue  # committed by another worker after our UPDATEs looked: again
+            # RETURNING says whether the row was made (a driver's rowcount may be -1 here).
             made = conn.execute(_insert(conn.dialect.name)
                                 .values(account_key=key, window_started_at=now, attempts=1)
-                                .on_conflict_do_nothing(index_elements=["account_key"])).rowcount
-            if made:
+                                .on_conflict_do_nothing(index_elements=["account_key"])
+                                .returning(table.c.account_key)).first()
+            if made is not None:
                 return None
-    raise RuntimeError("login throttle: the count for an account kept changing")
+    # Still changing under us after five looks: refuse this one attempt rather than let it by.
+    return Locked(utcnow() + timedelta(minutes=1))
 
 
 def clear(session: Session, email: str) -> None:
