@@ -72,6 +72,8 @@ def _load_environment(app: Flask) -> None:
     for name in ("SECRET_KEY", "REDIS_URL", "REPORT_SIGNING_KEY_PASSPHRASE"):
         if env.get(name):
             app.config[name] = env[name]
+    if env.get("SESSION_IDLE_MINUTES"):
+        app.config["SESSION_IDLE_MINUTES"] = float(env["SESSION_IDLE_MINUTES"])
     if env.get("TRIPLEDGER_ENV"):
         app.config["ENV_NAME"] = env["TRIPLEDGER_ENV"]
     # Anything else: TRIPLEDGER_<KEY>=value (JSON-decoded where it parses).

@@ -19,7 +19,13 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = True
     REMEMBER_COOKIE_HTTPONLY = True
+    #: A login lasts at most this long (the server-side session's expiry, and the cookie's).
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    #: A session unused this long has ended (checked server-side: services/sessions.py).
+    SESSION_IDLE_MINUTES = 60
+    #: A new API token's lifetime unless asked otherwise, and the longest one may ask for.
+    API_TOKEN_DAYS = 90
+    API_TOKEN_MAX_DAYS = 365
 
     WTF_CSRF_TIME_LIMIT = 3600 * 8
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024
@@ -38,7 +44,18 @@ class Config:
     REDIS_URL = None
     RATELIMIT_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_KEY_PREFIX = "tripledger"
+    #: Redis unreachable: count in this process's memory meanwhile rather than answer 500
+    #: (the per-account limit, in the database, holds either way).
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
+    #: Per client IP, on login, registration and password links (Flask-Limiter; its counts are
+    #: in this process's memory, or in Redis when REDIS_URL is set: see README, "Limits").
     LOGIN_RATE_LIMIT = "10 per minute"
+    #: Per account, in the database (every worker and instance shares it): this many login
+    #: attempts in the window, then the account's logins are refused until the window ends.
+    LOGIN_ACCOUNT_LIMIT = 10
+    LOGIN_ACCOUNT_WINDOW_MINUTES = 15
 
     #: Argon2id cost. RFC 9106's second recommended option (64 MiB, t=3) is the default.
     ARGON2_TIME_COST = 3

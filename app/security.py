@@ -1,15 +1,15 @@
-"""Who is asking: session login, role gates and safe redirects."""
+"""Who is asking: session login (server-side sessions), role and staff gates, safe redirects."""
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
 from flask import (Blueprint, Flask, abort, has_request_context, jsonify, redirect, request,
-                   url_for)
-from flask_login import current_user
+                   session, url_for)
+from flask_login import current_user, login_user, logout_user
 
 from .extensions import db, login_manager
 from .models import Role, User
-from .services import audit
+from .services import audit, sessions, staff
 
 
 def init_login(app: Flask) -> None:
@@ -32,15 +32,39 @@ def init_login(app: Flask) -> None:
         return {"can_change": can_change()}
 
 
+#: The key of the server-side session's id in Flask's (signed) session cookie.
+SESSION_ID_KEY = "sid"
+
+
 @login_manager.user_loader
 def _load_user(login_id: str) -> User | None:
+    """The logged-in user, while their server-side session is live (``services.sessions``)."""
     user_id, _, nonce = login_id.partition(":")
     if not user_id.isdigit():
         return None
-    user = db.session.get(User, int(user_id))
+    user = sessions.live_user(db.session, int(user_id), session.get(SESSION_ID_KEY))
     if user is None or not user.is_active or user.session_nonce != nonce:
         return None
     return user
+
+
+def start_session(user: User) -> None:
+    """Log ``user`` in on a fresh cookie: a new server-side session, nothing carried over
+    from before. Commits the session's row."""
+    raw = sessions.start(db.session, user, user_agent=request.headers.get("User-Agent", ""))
+    db.session.commit()
+    session.clear()
+    session[SESSION_ID_KEY] = raw
+    login_user(user)
+
+
+def end_session() -> None:
+    """Log out here: the server-side session is revoked, so a copy of the cookie is worthless.
+    Commits."""
+    sessions.end(db.session, session.get(SESSION_ID_KEY))
+    db.session.commit()
+    logout_user()
+    session.clear()
 
 
 @login_manager.unauthorized_handler
@@ -73,6 +97,8 @@ def gate(bp: Blueprint, *roles: Role, read_only: tuple[Role, ...] = ()) -> None:
 
     ``read_only`` roles (the auditor, typically) may also GET, but never change anything.
     Templates read ``can_change``: True for ``roles``, False for a read-only visitor.
+    A route under a deployment (a ``slug`` in its URL) also lets an organiser in only when
+    they are on that deployment's staff (``services.staff``): 403 otherwise.
     """
     _CHANGERS[bp.name] = roles
 
@@ -84,6 +110,9 @@ def gate(bp: Blueprint, *roles: Role, read_only: tuple[Role, ...] = ()) -> None:
         if current_user.role not in allowed:
             abort(403, "Your account's role does not give access to this page."
                   if request.method in _READS else "Your account's role may look but not change.")
+        slug = (request.view_args or {}).get("slug")
+        if slug is not None:
+            staff.check_access(db.session, current_user, slug)
         return None
 
 

@@ -249,15 +249,22 @@ def runner(app):
 
 @pytest.fixture
 def create_user(app):
-    """Make a committed user; returns its id (not an ORM object that outlives its session)."""
+    """Make a committed user; returns its id (not an ORM object that outlives its session).
+
+    An organiser runs the test's deployments: they are put on the staff of every deployment
+    that exists when they are made, unless ``staff_of`` names the slugs (``()``: none)."""
     def _create(role: Role = Role.VOLUNTEER, email: str | None = None,
-                password: str | None = PASSWORD, full_name: str = "Test Person") -> int:
+                password: str | None = PASSWORD, full_name: str = "Test Person",
+                staff_of=None) -> int:
         with app.app_context():
             user = accounts.create_user(db.session, email=email or f"{uuid4().hex[:10]}@example.org",
                                         full_name=full_name, role=role, password=password,
                                         actor=None)
             db.session.commit()
-            return user.id
+            user_id, email = user.id, user.email
+        if role is Role.ORGANISER:
+            make_staff(app, email, staff_of)
+        return user_id
     return _create
 
 
@@ -278,14 +285,30 @@ def log_in(client, email: str, password: str = PASSWORD, next_path: str = ""):
                                        "password": password, "next": next_path})
 
 
+def make_staff(app, email: str, slugs=None) -> None:
+    """Put the organiser ``email`` on the staff of ``slugs`` (None: every deployment there is)."""
+    from app.models import Deployment
+    from app.services import staff
+    with app.app_context():
+        user = accounts.get_user(db.session, email)
+        query = db.select(Deployment)
+        if slugs is not None:
+            query = query.where(Deployment.slug.in_(list(slugs)))
+        for deployment in db.session.scalars(query).all():
+            if not staff.is_member(db.session, deployment, user):
+                staff.add_member(db.session, deployment, user, actor=None)
+        db.session.commit()
+
+
 @pytest.fixture
 def login_as(app, client, create_user):
-    """Log ``client`` in as a new user of ``role`` (None stays anonymous); returns the email."""
-    def _login(role: Role | None) -> str | None:
+    """Log ``client`` in as a new user of ``role`` (None stays anonymous); returns the email.
+    An organiser runs the deployments that exist (see ``create_user``) or ``staff_of``."""
+    def _login(role: Role | None, staff_of=None) -> str | None:
         if role is None:
             return None
         email = f"{role.value}-{uuid4().hex[:6]}@example.org"
-        create_user(role=role, email=email)
+        create_user(role=role, email=email, staff_of=staff_of)
         response = log_in(client, email)
         assert response.status_code == 302, response.get_data(as_text=True)
         return email

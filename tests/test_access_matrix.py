@@ -50,11 +50,22 @@ def test_every_route_is_in_the_matrix(app):
         f"gone from the app: {sorted(set(ROUTES) - endpoints)}")
 
 
-@pytest.mark.parametrize("role", routes.ROLES, ids=lambda r: r.value if r else "anonymous")
-def test_access_matrix(app, client, login_as, world, role):
-    email = login_as(role)
+def _log_in_column(app, login_as, column):
+    """Log in as the matrix column's user; returns their email (None: anonymous)."""
+    if column != routes.OTHER_STAFF:
+        return login_as(column)
+    return login_as(Role.ORGANISER, staff_of=("elsewhere",))
+
+
+@pytest.mark.parametrize("column", routes.COLUMNS,
+                         ids=lambda c: c.value if isinstance(c, Role) else c or "anonymous")
+def test_access_matrix(app, client, login_as, world, column):
+    with app.app_context():  # the other deployment, whose staff the sixth column is
+        make_deployment(slug="elsewhere", spots={"NV": 3})
+        db.session.commit()
+    email = _log_in_column(app, login_as, column)
     token = None
-    if role is not None:
+    if column is not None:
         with app.app_context():
             token = accounts.issue_token(db.session, accounts.get_user(db.session, email),
                                          actor=None)
@@ -62,6 +73,7 @@ def test_access_matrix(app, client, login_as, world, role):
     failures = []
     for endpoint, (method, path, expected) in ROUTES.items():
         url = path.format(**world)
+        wanted = routes.expected_for(endpoint, path, expected, column)
         if endpoint.startswith("api"):
             headers = {"Authorization": f"Bearer {token}"} if token else {}
             response = client.open(url, method=method, headers=headers)
@@ -71,13 +83,14 @@ def test_access_matrix(app, client, login_as, world, role):
         else:
             response = client.get(url)
             if response.status_code == 200 and response.mimetype == "text/html":
+                role = Role.ORGANISER if column == routes.OTHER_STAFF else column
                 failures += _forms_this_role_cannot_submit(app, role, url,
                                                            response.get_data(as_text=True))
         response.close()
-        if response.status_code != expected[role]:
-            failures.append(f"{method} {url}: {response.status_code}, expected {expected[role]}")
-        if endpoint == "auth.logout" and role is not None:
-            login_as(role)  # logging out was the point; carry on logged in for the rest
+        if response.status_code != wanted:
+            failures.append(f"{method} {url}: {response.status_code}, expected {wanted}")
+        if endpoint in ("auth.logout", "account.sign_out_everywhere") and column is not None:
+            _log_in_column(app, login_as, column)  # logging out was the point; carry on
     assert not failures, "\n".join(failures)
 
 
@@ -100,9 +113,19 @@ def _forms_this_role_cannot_submit(app, role, url: str, html: str) -> list[str]:
             continue
         changers = security.changers(endpoint.partition(".")[0])
         if changers is not None and role not in changers:
-            problems.append(f"GET {url}: {role.value} is shown a form posting to {action} "
+            problems.append(f"GET {url}: {getattr(role, 'value', 'anonymous')} is shown a form "
+                            f"posting to {action} "
                             f"({endpoint}), which their role cannot submit")
     return problems
+
+
+def test_the_staff_column_is_refused_in_every_staff_area():
+    """The sixth column is not vacuous: in each staff area, routes an organiser may use are
+    refused to an organiser of another deployment."""
+    refused = {endpoint.split(".")[0] for endpoint, (_m, path, expected) in ROUTES.items()
+               if expected[Role.ORGANISER] != 403
+               and routes.expected_for(endpoint, path, expected, routes.OTHER_STAFF) == 403}
+    assert refused == {area.rstrip(".") for area in routes.STAFF_AREAS}
 
 
 def test_a_refused_page_explains_itself(client, login_as):

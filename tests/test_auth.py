@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import ApiToken, Role, User, Volunteer
+from app.models import ApiToken, Notification, Role, User, Volunteer
 from app.services import accounts
 
 from .conftest import PASSWORD, count_rows, csrf_token, log_in
@@ -18,14 +18,30 @@ def _register(client, **overrides):
     return client.post("/register", data=data)
 
 
-def test_volunteer_registers_and_is_logged_in(app, client):
+def _link_in_outbox(app, email: str, kind: str) -> str:
+    with app.app_context():
+        body = db.session.scalar(select(Notification.body).where(
+            Notification.to_email == email, Notification.kind == kind))
+    return "/" + body.split("http://localhost/", 1)[1].split()[0]
+
+
+def test_volunteer_registers_confirms_the_address_and_logs_in(app, client):
     response = _register(client)
-    assert response.status_code == 302 and response.location == "/me/"
-    assert "Nia Mensah" in client.get("/me/").get_data(as_text=True)
+    assert response.status_code == 302 and response.location == "/login"
+    assert "Check your email: we sent a message to nia@example.org" in \
+        client.get("/login").get_data(as_text=True)
     with app.app_context():
         user = db.session.scalar(select(User).where(User.email == "nia@example.org"))
         assert user.role is Role.VOLUNTEER and user.volunteer is not None
         assert user.password_hash.startswith("$argon2id$")
+        assert user.email_confirmed_at is None
+    # not before the address is confirmed (and the answer is the usual one)
+    early = log_in(client, "nia@example.org")
+    assert early.status_code == 422 and "Open the link we emailed you" in early.get_data(as_text=True)
+    confirmed = client.get(_link_in_outbox(app, "nia@example.org", "password_confirm"))
+    assert confirmed.status_code == 302 and confirmed.location == "/login"
+    assert log_in(client, "nia@example.org").status_code == 302
+    assert "Nia Mensah" in client.get("/me/").get_data(as_text=True)
 
 
 def test_production_password_hashing_is_argon2id_with_strong_parameters(make_app):
@@ -55,12 +71,46 @@ def test_bad_registration_shows_the_field_error_and_writes_nothing(app, client, 
     assert count_rows(app, User) == 0 and count_rows(app, Volunteer) == 0
 
 
-def test_registration_with_a_taken_email_is_refused(app, client, create_user):
+def test_registration_answers_the_same_whether_or_not_the_address_has_an_account(
+        app, client, create_user):
+    create_user(email="nia@example.org", full_name="The Real Nia")
+    taken = _register(client, email="NIA@example.org")
+    taken_page = client.get("/login").get_data(as_text=True)
+    fresh = _register(client, email="new@example.org")
+    fresh_page = client.get("/login").get_data(as_text=True)
+    assert (taken.status_code, taken.location) == (fresh.status_code, fresh.location) == \
+        (302, "/login")
+    assert taken.get_data() == fresh.get_data().replace(b"new@example.org", b"nia@example.org")
+
+    def flashed(page):
+        return page.split('<div class="flashes"', 1)[1].split("</div>", 1)[0]
+    assert "Check your email: we sent a message to nia@example.org" in flashed(taken_page)
+    assert flashed(taken_page) == flashed(fresh_page).replace("new@example.org",
+                                                              "nia@example.org")
+    with app.app_context():
+        users = db.session.scalars(select(User).order_by(User.id)).all()
+        assert [u.email for u in users] == ["nia@example.org", "new@example.org"]
+        assert users[0].full_name == "The Real Nia"  # nothing about the owner changed
+        kinds = dict(db.session.execute(select(Notification.to_email, Notification.kind)).all())
+    # the owner is told, with a way in; the newcomer gets the confirmation link
+    assert kinds == {"nia@example.org": "already_registered", "new@example.org": "password_confirm"}
+    owner_mail = _link_in_outbox(app, "nia@example.org", "already_registered")
+    assert owner_mail.startswith("/login")
+
+
+def test_the_owner_told_of_a_second_registration_can_set_a_password_from_the_message(
+        app, client, create_user):
     create_user(email="nia@example.org")
-    response = _register(client, email="NIA@example.org")
-    assert response.status_code == 422
-    assert "already exists" in response.get_data(as_text=True)
-    assert count_rows(app, User) == 1
+    _register(client, email="nia@example.org")
+    with app.app_context():
+        body = db.session.scalar(select(Notification.body))
+    reset = "/" + body.split("http://localhost/reset/", 1)[1].split()[0]
+    reset = "/reset/" + reset.lstrip("/")
+    token = csrf_token(client, reset)
+    done = client.post(reset, data={"csrf_token": token, "password": "a brand new passphrase",
+                                    "confirm": "a brand new passphrase"})
+    assert done.status_code == 302
+    assert log_in(client, "nia@example.org", "a brand new passphrase").status_code == 302
 
 
 def test_login_with_wrong_credentials_gives_one_generic_message(client, create_user):

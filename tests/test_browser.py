@@ -2,7 +2,7 @@
 import pytest
 
 from app.extensions import db
-from app.models import User
+from app.models import Notification, User
 from app.services import demo
 
 from .browser import PHONE, chromium, fits_the_phone, live_server
@@ -47,6 +47,16 @@ def test_register_on_a_phone_then_log_out_and_in(app, site):
         page.get_by_label("Password", exact=True).fill("harbour lights at dawn")
         page.get_by_label("Repeat password").fill("harbour lights at dawn")
         page.get_by_role("button", name="Create account").click()
+        page.wait_for_url("**/login")
+        assert page.get_by_text("Check your email").is_visible()
+        with app.app_context():  # the link in the confirmation email
+            body = db.session.scalar(db.select(Notification.body)
+                                     .where(Notification.to_email == "rosie@example.org"))
+        page.goto(site + "/confirm/" + body.split("/confirm/", 1)[1].split()[0])
+        assert page.get_by_text("Your address is confirmed").is_visible()
+        page.get_by_label("Email").fill("rosie@example.org")
+        page.get_by_label("Password").fill("harbour lights at dawn")
+        page.get_by_role("button", name="Log in").click()
         page.wait_for_url("**/me/")
         assert page.get_by_role("heading", name="My trip").is_visible()
         page.get_by_role("button", name="Log out").click()

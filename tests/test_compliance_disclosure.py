@@ -14,7 +14,7 @@ from sqlalchemy import event, func, select
 from app.extensions import db
 from app.models import (Citizenship, CostCategory, Finding, FindingCode, OrganisationType,
                         PayerKind, Role, SignupRole)
-from app.services import accounts
+from app.services import accounts, deployments, staff
 from app.services.compliance import (entry_warnings, preview_cost_findings,
                                      preview_role_findings, review)
 from app.services.compliance import rules
@@ -200,6 +200,9 @@ def _token(app, role):
     with app.app_context():
         user = accounts.create_user(db.session, email=f"{role.value}-api@example.org",
                                     full_name="T", role=role, password=None, actor=None)
+        if role is Role.ORGANISER:  # an organiser of this deployment (its staff)
+            staff.add_member(db.session, deployments.get_deployment(db.session, "disc"), user,
+                             actor=None)
         token = accounts.issue_token(db.session, user, actor=None)
         db.session.commit()
         return {"Authorization": f"Bearer {token}"}

@@ -41,8 +41,10 @@ def test_a_new_hook_sees_claims_from_the_browser_the_api_and_an_import(app, clie
         api_user = register_volunteer(email="api@example.org")
         token = token_for(api_user.user)
         organiser = make_organiser(email="org@example.org")
-        from app.services import accounts
+        from app.services import accounts, deployments, staff
         accounts.set_password(db.session, organiser, PASSWORD, actor=None)
+        staff.add_member(db.session, deployments.get_deployment(db.session, "hooked"),
+                         organiser, actor=None)
         db.session.commit()
     recorder["created"].clear()
 

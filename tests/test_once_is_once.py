@@ -14,7 +14,7 @@ from app.services import accounts
 
 from .browser import PHONE, chromium, live_server, log_in_page
 from .builders import add_rate, d, small_world
-from .conftest import PASSWORD, count_rows, csrf_token
+from .conftest import PASSWORD, count_rows, csrf_token, make_staff
 from .live import BrowserSession, gunicorn
 
 ONCE = re.compile(r'<input [^>]*name="once"[^>]*value="([^"]+)"')
@@ -102,6 +102,7 @@ def test_ten_copies_of_one_form_at_the_same_moment_record_one_line(app, database
         accounts.create_user(db.session, email="race-org@example.org", full_name="Race Org",
                              role=Role.ORGANISER, password=PASSWORD, actor=None)
         db.session.commit()
+    make_staff(app, "race-org@example.org")
     with gunicorn(database_url, workers=4) as (host, port):
         session = BrowserSession(host, port)
         session.log_in("race-org@example.org", PASSWORD)

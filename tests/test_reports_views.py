@@ -24,7 +24,7 @@ from app.services import accounts
 from app.services.reports import jobs, pdfa, render, source
 
 from .builders import make_deployment
-from .conftest import PASSWORD, csrf_token, log_in
+from .conftest import PASSWORD, csrf_token, log_in, make_staff
 from .test_reports_support import digest, pdf_text, stand_in_disclosure  # noqa: F401
 
 
@@ -290,6 +290,7 @@ def test_the_job_queue_on_sqlite_with_a_real_consumer(make_app, data, tmp_path):
         accounts.create_user(db.session, email="org2@example.org", full_name="O",
                              role=Role.ORGANISER, password=PASSWORD, actor=None)
         db.session.commit()
+    make_staff(app, "org2@example.org")
     assert log_in(client, "org2@example.org").status_code == 302
     token = csrf_token(client, f"/deployments/{data['slug']}/reports/")
     made = client.post(f"/deployments/{data['slug']}/reports/",
@@ -428,6 +429,7 @@ def test_the_job_queue_on_redis_when_redis_url_is_set(make_app, data, redis_url)
                              role=Role.ORGANISER, password=PASSWORD, actor=None)
         db.session.commit()
         queue = jobs.get_huey()
+    make_staff(app, "org3@example.org")
     assert type(queue).__name__ == "RedisHuey"
     assert log_in(client, "org3@example.org").status_code == 302
     response = client.get(f"/deployments/{data['slug']}/reports/disclosure.pdf?state=PA")

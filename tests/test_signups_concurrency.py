@@ -14,7 +14,7 @@ from app.services import audit
 
 from .builders import (claim_spot, make_organiser, make_signup_deployment, register_volunteer,
                        token_for)
-from .conftest import PASSWORD
+from .conftest import PASSWORD, make_staff
 from .live import BrowserSession, gunicorn, request
 
 pytestmark = pytest.mark.slow   # a real gunicorn and hundreds of requests
@@ -89,6 +89,7 @@ def test_random_mix_never_overbooks_and_never_loses_a_volunteer(app, database_ur
         volunteers = _volunteers_with_tokens(120)
         db.session.commit()
         dep_id = dep.id
+    make_staff(app, "org@example.org")
     expected_active = {vid: False for vid, _ in volunteers}
     errors, violations = [], []
     stop = threading.Event()

@@ -6,10 +6,10 @@ subject; each lists its click groups in ``GROUPS`` and wraps commands in ``core.
 """
 from flask import Flask
 
-from . import audit, compliance, core, imports, reports
+from . import audit, compliance, core, imports, reports, staff
 
 
 def init_app(app: Flask) -> None:
-    for module in (core, imports, compliance, reports, audit):
+    for module in (core, imports, compliance, reports, audit, staff):
         for group in module.GROUPS:
             app.cli.add_command(group)

@@ -12,7 +12,8 @@ from flask.cli import AppGroup
 
 from ..extensions import db
 from ..models import Deployment, ElectionOffice, Role
-from ..services import accounts, audit_anchors, demo, deployments, notifications, spots
+from ..services import (accounts, audit, audit_anchors, demo, deployments, notifications,
+                        sessions, spots, throttle, tokens)
 from ..services.errors import DomainError
 
 ROLE_CHOICE = click.Choice([r.value for r in Role])
@@ -75,11 +76,57 @@ def users_create(email: str, role: str, full_name: str | None):
 
 @users_cli.command("token")
 @click.argument("email")
+@click.option("--name", default="", help="What the token is for, e.g. \"phone bank laptop\".")
+@click.option("--scope", "scopes", multiple=True, type=click.Choice(list(tokens.SCOPES)),
+              help="Repeat for more; default: what the account's role does through the API.")
+@click.option("--days", type=int, help="How long it works (default API_TOKEN_DAYS, 90).")
 @commits
-def users_token(email: str):
+def users_token(email: str, name: str, scopes: tuple[str, ...], days: int | None):
     """Print a new API token for EMAIL."""
     user = accounts.get_user(db.session, email)
-    click.echo(accounts.issue_token(db.session, user, actor=None))
+    click.echo(accounts.issue_token(db.session, user, actor=None, name=name,
+                                    scopes=list(scopes) or None, days=days))
+
+
+@users_cli.command("list-tokens")
+@click.argument("email")
+@commits
+def users_list_tokens(email: str):
+    """Print EMAIL's API tokens: id, prefix, name, scope, state, last used."""
+    user = accounts.get_user(db.session, email)
+    for token in tokens.tokens_of(db.session, user):
+        used = f"{token.last_used_at:%Y-%m-%d %H:%M}" if token.last_used_at else "never used"
+        click.echo(f"{token.id}\t{token.prefix}…\t{token.name or '-'}\t{token.scope}\t"
+                   f"{tokens.state(token).label}\t{used}")
+
+
+@users_cli.command("revoke-token")
+@click.argument("email")
+@click.argument("token_id", type=int, required=False)
+@click.option("--all", "everything", is_flag=True, help="Revoke every token of EMAIL.")
+@commits
+def users_revoke_token(email: str, token_id: int | None, everything: bool):
+    """Revoke EMAIL's token TOKEN_ID (see list-tokens), or --all of them."""
+    user = accounts.get_user(db.session, email)
+    if everything == (token_id is not None):
+        raise click.UsageError("Give a TOKEN_ID or --all (not both).")
+    if everything:
+        audit.act_as(db.session, None)
+        click.echo(f"Revoked {tokens.revoke_all(db.session, user)} token(s) of {user.email}.")
+        return
+    token = tokens.revoke(db.session, user, token_id, actor=None)
+    click.echo(f"Revoked {token.prefix}… of {user.email}.")
+
+
+@users_cli.command("sign-out")
+@click.argument("email")
+@commits
+def users_sign_out(email: str):
+    """End every browser session of EMAIL (API tokens stay: see revoke-token)."""
+    user = accounts.get_user(db.session, email)
+    audit.act_as(db.session, None)
+    ended = sessions.end_all(db.session, user)
+    click.echo(f"Signed {user.email} out everywhere ({ended} session(s) ended).")
 
 
 @users_cli.command("tokens")
@@ -142,14 +189,16 @@ def demo_load():
 
 @jobs_cli.command("run")
 def jobs_run():
-    """Expire overdue waitlist offers (passing the spots on), send queued emails, and record
-    the audit chain's head in a signed checkpoint (exit 1 if the chain does not verify)."""
+    """Expire overdue waitlist offers (passing the spots on), send queued emails, forget
+    lapsed failed-login counts, and record the audit chain's head in a signed checkpoint
+    (exit 1 if the chain does not verify)."""
     try:
         expired = 0
         for deployment in db.session.scalars(db.select(Deployment)):
             expired += spots.settle_overdue_offers(db.session, deployment)
         db.session.flush()
         sent = notifications.deliver_pending(db.session)
+        throttle.prune(db.session)  # failed-login counts whose window has ended
     except DomainError as exc:
         db.session.rollback()
         raise click.ClickException(exc.message) from exc

@@ -171,3 +171,14 @@ class RoleForm(BaseForm):
     role = SelectField("Role", choices=enum_choices(Role))
     submit = SubmitField("Change role")
 
+
+class StaffForm(BaseForm):
+    """Put an organiser on a deployment's staff (the choices: organisers not on it yet)."""
+    user_id = SelectField("Organiser", coerce=int, choices=[],
+                          validate_choice=True)
+    submit = SubmitField("Add to the staff")
+
+    def set_candidates(self, users) -> "StaffForm":
+        self.user_id.choices = [(u.id, f"{u.full_name} ({u.email})") for u in users]
+        return self
+

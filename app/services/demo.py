@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from ..models import (AccommodationKind, Affiliation, Citizenship, CostCategory, CostSplit,
                       Deployment, ExchangeRate, LeaveType, OrganisationType, PayerKind, Role,
                       Signup, SignupRole, SignupStatus, Volunteer)
-from . import accounts, deployment_status, deployments, housing, ledger
+from . import accounts, deployment_status, deployments, housing, ledger, staff
 from .compliance import fec_facts
 
 SLUG = "us-2024-general"  # the 2024 season's (tests pin the day in it); see slug_for
@@ -79,14 +79,24 @@ def load_demo(session: Session, today: date | None = None) -> DemoSummary:
     ``today`` (the app's day by default). Flushes; the caller commits."""
     logins = [(_demo_login(session, name, role, full), role.value)
               for name, role, full in DEMO_LOGINS]
-    existing = session.scalar(select(Deployment.slug).where(Deployment.slug.like("us-%-general"),
-                                                            Deployment.sending_organisation
-                                                            == _SENDER))
-    if existing is not None:
-        return DemoSummary(False, logins, existing)
-    year = season_for(today or deployment_status.today())
-    _DemoBuilder(session, year).build()
-    return DemoSummary(True, logins, slug_for(year))
+    slug = session.scalar(select(Deployment.slug).where(Deployment.slug.like("us-%-general"),
+                                                        Deployment.sending_organisation
+                                                        == _SENDER))
+    created = slug is None
+    if created:
+        year = season_for(today or deployment_status.today())
+        _DemoBuilder(session, year).build()
+        slug = slug_for(year)
+    _demo_organiser_runs_it(session, slug)
+    return DemoSummary(created, logins, slug)
+
+
+def _demo_organiser_runs_it(session: Session, slug: str) -> None:
+    """The demo's organiser is on the demo deployment's staff (once)."""
+    deployment = deployments.get_deployment(session, slug)
+    organiser = accounts.get_user(session, f"organiser@{DOMAIN}")
+    if organiser.role is Role.ORGANISER and not staff.is_member(session, deployment, organiser):
+        staff.add_member(session, deployment, organiser, actor=None)
 
 
 def _demo_login(session: Session, name: str, role: Role, full_name: str) -> str:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from ..models import (ACTIVE_SIGNUP_STATUSES, Deployment, DeploymentStatus, ElectionOffice,
                       Placement, Signup, SignupStatus, User)
-from . import audit, choices, deployment_status, spots
+from . import audit, choices, deployment_status, spots, staff
 from .errors import Conflict, NotFound, ValidationFailed
 from .validation import slug as check_slug
 from .validation import state_code
@@ -219,6 +219,7 @@ def create_deployment(session: Session, *, slug: str, name: str, actor: User | N
     """Create a deployment with a placement per state in ``spots``, for ``election``.
 
     Dates default to the next 30 days; each placement's arrival window is the deployment's dates.
+    An organiser who creates it is put on its staff.
 
     :raises ValidationFailed: bad slug, name, dates or election
     :raises Conflict: the slug is taken
@@ -246,6 +247,7 @@ def create_deployment(session: Session, *, slug: str, name: str, actor: User | N
     session.flush()
     for code, capacity in (spots or {}).items():
         set_capacity(session, deployment, code, capacity, actor=actor)
+    staff.add_creator(session, deployment, actor)
     return deployment
 
 

@@ -22,7 +22,9 @@ Each hook is told, for every row of a transaction:
   unit of work.
 Then ``before_commit(session)`` once per commit, in list order; ``committed(session)`` after it,
 or ``discard(session)`` after a rollback. Plain SQL text reaches none of this: services don't
-write with it (staging uploads, whose content is not domain data, is the one exception).
+write with it (staging uploads, whose content is not domain data, is one exception; security
+bookkeeping is the other: a session's last request, a token's last use and failed-login
+counts are written by ``sessions``, ``tokens`` and ``throttle`` on connections of their own).
 
 A new hook: write its functions next to what it keeps (as ``audit`` does) and add a ``Hook``
 to ``HOOKS`` in the place its order needs.

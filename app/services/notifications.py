@@ -10,7 +10,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import Notification, Signup
+from ..models import Notification, Role, Signup, StaffMembership, User, Volunteer
 from ..models.types import utcnow
 
 logger = logging.getLogger(__name__)
@@ -74,9 +74,25 @@ def notify_signup(session: Session, signup: Signup, kind: str, *, position: int 
     return message
 
 
-def outbox(session: Session, limit: int = 200) -> list[Notification]:
-    return list(session.scalars(select(Notification).order_by(Notification.id.desc())
-                                .limit(limit)))
+def outbox(session: Session, limit: int = 200, *, reader: User | None = None) -> list[Notification]:
+    """The latest messages ``reader`` may read (None: all of them, for the CLI).
+
+    Admins read every message. Others never read messages to staff accounts (a password
+    link for an admin read by an organiser would make them admin), and an organiser reads
+    only messages to volunteers of the deployments they are staff of.
+    """
+    query = select(Notification).order_by(Notification.id.desc()).limit(limit)
+    if reader is not None and reader.role is not Role.ADMIN:
+        query = query.join(User, User.id == Notification.user_id) \
+            .where(User.role == Role.VOLUNTEER)
+        if reader.role is Role.ORGANISER:
+            theirs = (select(Volunteer.user_id)
+                      .join(Signup, Signup.volunteer_id == Volunteer.id)
+                      .join(StaffMembership,
+                            StaffMembership.deployment_id == Signup.deployment_id)
+                      .where(StaffMembership.user_id == reader.id))
+            query = query.where(Notification.user_id.in_(theirs))
+    return list(session.scalars(query))
 
 
 def deliver_pending(session: Session, limit: int = 500) -> int:

@@ -1,5 +1,6 @@
 """Links that let a person set their password: an invitation (an account an organiser or an
-import made, with no password yet) and a password reset ("Forgot your password?").
+import made, with no password yet) and a password reset ("Forgot your password?"); and the
+link that confirms a self-registered account's address.
 
 A link carries an itsdangerous timed signature (the app's SECRET_KEY, a salt of its own) over
 the user's id and a fingerprint of their current password hash and session nonce. Setting a
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from ..models import Notification, User
 from ..models.types import utcnow
-from . import accounts, audit
+from . import accounts, audit, throttle
 from .errors import DomainError
 
 
@@ -48,6 +49,19 @@ INVITE = Purpose(
     "password?\" on the login page.")
 
 
+CONFIRM = Purpose(
+    "confirm", "auth.confirm_email", "CONFIRMATION_MAX_AGE", 7 * 24 * 3600,
+    "Confirm your TripLedger account",
+    "Welcome, {name}. To finish creating your TripLedger account for {email}, open this link "
+    "within a week:\n\n{link}\n\nThen log in with this address and the password you chose. "
+    "If you did not ask for an account, ignore this message: none is made without the link.")
+#: Sent instead of CONFIRM when someone registers with an address that has an account.
+ALREADY_REGISTERED = (
+    "Someone (we hope you) tried to create a TripLedger account for {email}, which already has "
+    "one. Nothing was changed.\n\nTo log in: {login}\n\nForgot your password? This link sets "
+    "a new one within an hour, once:\n\n{link}\n\nIf it was not you, ignore this message.")
+
+
 class LinkRefused(DomainError):
     code = "link_refused"
     status = 400
@@ -69,12 +83,15 @@ def token_for(user: User, purpose: Purpose) -> str:
 
 
 def link_for(user: User, purpose: Purpose) -> str:
-    token = token_for(user, purpose)
+    return _page_link(purpose.endpoint, token=token_for(user, purpose))
+
+
+def _page_link(endpoint: str, **values) -> str:
     if has_request_context():
-        return url_for(purpose.endpoint, token=token, _external=True)
+        return url_for(endpoint, _external=True, **values)
     base = str(current_app.config.get("PUBLIC_URL") or "http://127.0.0.1:5000").rstrip("/")
     with current_app.test_request_context(base_url=base):
-        return url_for(purpose.endpoint, token=token, _external=True)
+        return url_for(endpoint, _external=True, **values)
 
 
 def user_for(session: Session, token: str, purpose: Purpose) -> User:
@@ -103,14 +120,51 @@ def user_for(session: Session, token: str, purpose: Purpose) -> User:
 
 def set_password_by_link(session: Session, token: str, purpose: Purpose,
                          password: str) -> User:
-    """Check the link and set the password (which spends the link).
+    """Check the link and set the password (which spends the link). The link came to the
+    address, so the address is confirmed too, and its failed logins are forgotten (once the
+    new password is committed).
 
     :raises LinkRefused: see ``user_for``
     :raises ValidationFailed: a weak password
     """
     user = user_for(session, token, purpose)
     accounts.set_password(session, user, password, actor=user)
+    if user.email_confirmed_at is None:
+        user.email_confirmed_at = utcnow()
+        session.flush()
+    throttle.clear_after_commit(session, user.email)
     return user
+
+
+def confirm_by_link(session: Session, token: str) -> User:
+    """Confirm a self-registered account's address from the emailed link (again: harmless).
+
+    :raises LinkRefused: see ``user_for``
+    """
+    user = user_for(session, token, CONFIRM)
+    if user.email_confirmed_at is None:
+        audit.act_as(session, user)
+        user.email_confirmed_at = utcnow()
+        session.flush()
+    return user
+
+
+def send_confirmation(session: Session, user: User) -> Notification:
+    """The link a self-registered account needs before it can log in."""
+    return _send(session, user, CONFIRM)
+
+
+def send_already_registered(session: Session, user: User) -> Notification:
+    """Tell an account's owner that someone tried to register with their address, with a
+    link to set a new password (the same message whoever tried)."""
+    body = ALREADY_REGISTERED.format(email=user.email, login=_page_link("auth.login"),
+                                     link=link_for(user, RESET))
+    message = Notification(user_id=user.id, to_email=user.email, kind="already_registered",
+                           subject="Your TripLedger account", body=body, created_at=utcnow(),
+                           sent_at=None, last_error=None)
+    session.add(message)
+    session.flush()
+    return message
 
 
 def _send(session: Session, user: User, purpose: Purpose, **fields) -> Notification:

@@ -1,12 +1,12 @@
-"""The administrators' area: users and roles."""
+"""The administrators' area: users, roles and who is on each deployment's staff."""
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..extensions import db
-from ..forms import ConfirmForm, NewUserForm, RoleForm
+from ..forms import ConfirmForm, NewUserForm, RoleForm, StaffForm
 from ..models import Role
 from ..security import gate
-from ..services import accounts, password_links
+from ..services import accounts, deployments, password_links, staff
 from ..services.errors import DomainError
 from .common import already_saved, commit_once, confirm_page, show_error
 
@@ -135,3 +135,54 @@ def _set_active(user_id: int, active: bool, done: str):
         db.session.commit()
         flash(done.format(email=user.email), "success")
     return redirect(url_for("admin.users"))
+
+
+# -- deployment staff ----------------------------------------------------------------------
+@bp.get("/deployments")
+def deployment_staff_index():
+    found = deployments.all_deployments(db.session)
+    return render_template("admin/deployments.html", deployments=found,
+                           staff={d.id: staff.members(db.session, d) for d in found})
+
+
+def _staff_page(deployment, form, status=200):
+    return render_template("admin/staff.html", deployment=deployment,
+                           members=staff.members(db.session, deployment), form=form,
+                           remove_form=ConfirmForm()), status
+
+
+@bp.route("/deployments/<slug>/staff", methods=["GET", "POST"])
+def deployment_staff(slug: str):
+    """Who runs this deployment; add an organiser to it."""
+    deployment = deployments.get_deployment(db.session, slug)
+    form = StaffForm().set_candidates(staff.candidates(db.session, deployment))
+    if not form.validate_on_submit():
+        return _staff_page(deployment, form, 422 if form.errors else 200)
+    try:
+        user = accounts.get_user_by_id(db.session, form.user_id.data)
+        staff.add_member(db.session, deployment, user, actor=current_user)
+    except DomainError as exc:
+        exc.field = "user_id"
+        show_error(form, exc)
+        return _staff_page(deployment, form, 422)
+    db.session.commit()
+    flash(f"{user.email} is now on the staff of {deployment.name}.", "success")
+    return redirect(url_for("admin.deployment_staff", slug=slug))
+
+
+@bp.post("/deployments/<slug>/staff/<int:user_id>/remove")
+def remove_staff(slug: str, user_id: int):
+    deployment = deployments.get_deployment(db.session, slug)
+    user = accounts.get_user_by_id(db.session, user_id)
+    if not ConfirmForm().validate_on_submit():
+        flash("The form expired; try again.", "error")
+        return redirect(url_for("admin.deployment_staff", slug=slug))
+    try:
+        staff.remove_member(db.session, deployment, user, actor=current_user)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(f"{user.email} is no longer on the staff of {deployment.name}.", "success")
+    return redirect(url_for("admin.deployment_staff", slug=slug))

@@ -9,32 +9,33 @@ from flask import Blueprint, current_app, g, jsonify, request
 
 from ..extensions import csrf, db
 from ..models import Role, SignupStatus
-from ..services import (accounts, audit, deployment_status, deployments, json_body, signups,
-                        spots)
-from ..services.errors import DomainError, PermissionDenied
+from ..services import (audit, deployment_status, deployments, json_body, signups,
+                        spots, staff, tokens)
+from ..services.errors import PermissionDenied
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # Tokens, not cookies, authenticate here, so a forged cross-site request carries no credentials.
 csrf.exempt(bp)
 
 
-class Unauthorized(DomainError):
-    code = "unauthorized"
-    status = 401
-
-
-def token_required(*roles):
-    """Authenticate ``Authorization: Bearer TOKEN``; optionally require one of ``roles``."""
+def token_required(*roles, scope: str | None = None):
+    """Authenticate ``Authorization: Bearer TOKEN``; optionally require one of ``roles`` and a
+    token issued with ``scope`` (``services.tokens.SCOPES``). An organiser reaches a
+    deployment (``slug``) only when on its staff. Refusals are JSON: 401 for a missing,
+    unknown, revoked or expired token, 403 for a role, scope or deployment it cannot use."""
     def decorator(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
             scheme, _, raw = request.headers.get("Authorization", "").partition(" ")
-            user = accounts.user_for_token(db.session, raw.strip()) \
-                if scheme.lower() == "bearer" else None
-            if user is None:
-                raise Unauthorized("Send a valid API token as 'Authorization: Bearer TOKEN'.")
+            token = tokens.authenticate(db.session, raw.strip() if scheme.lower() == "bearer"
+                                        else None)
+            user = token.user
             if roles and user.role not in roles:
                 raise PermissionDenied("This token's account may not do that.")
+            if scope is not None:
+                tokens.require_scope(token, scope)
+            if "slug" in kwargs:  # an organiser only in the deployments they are staff of
+                staff.check_access(db.session, user, kwargs["slug"])
             g.api_user = user
             audit.act_as(db.session, user)
             return view(*args, **kwargs)
@@ -90,7 +91,7 @@ def _my_claim(slug: str):
 
 
 @bp.post("/deployments/<slug>/placements/<state>/claims")
-@token_required(Role.VOLUNTEER)
+@token_required(Role.VOLUNTEER, scope="claims")
 def claim(slug: str, state: str):
     """Claim a spot: 201 confirmed|pending_approval, 202 waitlisted with position, 409 …"""
     body = _json_body()
@@ -107,13 +108,13 @@ def claim(slug: str, state: str):
 
 
 @bp.get("/deployments/<slug>/claims/mine")
-@token_required(Role.VOLUNTEER)
+@token_required(Role.VOLUNTEER, scope="claims:read")
 def my_claim(slug: str):
     return jsonify(_claim_json(_my_claim(slug)))
 
 
 @bp.delete("/deployments/<slug>/claims/mine")
-@token_required(Role.VOLUNTEER)
+@token_required(Role.VOLUNTEER, scope="claims")
 def withdraw(slug: str):
     """Withdraw; a freed spot is offered to the next person on the waitlist."""
     answer = _claim_json(signups.withdraw(db.session, _my_claim(slug), actor=g.api_user))
@@ -122,7 +123,7 @@ def withdraw(slug: str):
 
 
 @bp.post("/deployments/<slug>/claims/mine/accept")
-@token_required(Role.VOLUNTEER)
+@token_required(Role.VOLUNTEER, scope="claims")
 def accept_offer(slug: str):
     answer = _claim_json(signups.accept_offer(db.session, _my_claim(slug), actor=g.api_user))
     db.session.commit()

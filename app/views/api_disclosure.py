@@ -17,7 +17,7 @@ csrf.exempt(bp)  # bearer tokens, not cookies (see api.py)
 
 
 @bp.get("/deployments/<slug>/disclosure")
-@token_required(Role.AUDITOR, Role.ORGANISER, Role.ADMIN)
+@token_required(Role.AUDITOR, Role.ORGANISER, Role.ADMIN, scope="disclosure:read")
 def disclosure(slug: str):
     found = deployments.get_deployment(db.session, slug)
     args = request.args

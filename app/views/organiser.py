@@ -18,7 +18,7 @@ from .common import already_saved, changers_only, commit_once, confirm_page, sho
 from ..security import gate
 from ..services import (csv_import, deployment_states, deployment_status, deployments,
                         housing_reads, notifications, paging, password_links, rosters,
-                        signups, volunteers_import)
+                        signups, staff, volunteers_import)
 from ..services.compliance import fec_facts
 from ..services.errors import DomainError
 
@@ -34,7 +34,7 @@ def _election(form) -> deployments.Election:
 
 @bp.get("/")
 def dashboard():
-    rows = deployments.all_deployments(db.session)
+    rows = staff.visible_deployments(db.session, current_user)
     for row in rows:
         deployment_status.close_if_ended_now(db.session, row)
     stats = deployments.stats_by_deployment(db.session, [d.id for d in rows])
@@ -361,7 +361,8 @@ def settings(slug: str):
 
 @bp.get("/outbox")
 def outbox():
-    return render_template("organiser/outbox.html", messages=notifications.outbox(db.session))
+    return render_template("organiser/outbox.html", messages=notifications.outbox(db.session,
+                                                                       reader=current_user))
 
 
 # -- volunteers from a spreadsheet ------------------------------------------------------------

@@ -10,6 +10,11 @@ from app.models import Role
 
 ANON, VOL, ORG, AUD, ADM = None, Role.VOLUNTEER, Role.ORGANISER, Role.AUDITOR, Role.ADMIN
 ROLES = [ANON, VOL, ORG, AUD, ADM]
+#: The matrix's sixth column: an organiser on the staff of another deployment, not this one.
+OTHER_STAFF = "staff-of-another-deployment"
+COLUMNS = [*ROLES, OTHER_STAFF]
+#: Areas whose routes under a deployment (``{slug}`` in the path) only its staff may use.
+STAFF_AREAS = ("organiser.", "housing.", "ledger.", "compliance.", "reports.", "api_disclosure.")
 AREAS = ["core", "signups", "housing", "ledger", "compliance", "reports"]
 
 
@@ -36,6 +41,18 @@ def staff_write(ok=302):
 def api_token(ok=200, roles=(VOL, ORG, AUD, ADM), denied=403):
     """Bearer-token routes: no token → 401 (cookies never count); other roles → ``denied``."""
     return {role: (401 if role is None else ok if role in roles else denied) for role in ROLES}
+
+
+def expected_for(endpoint: str, path: str, expected: dict, column):
+    """The status a column expects. Staff of another deployment are refused (403) on every
+    route of the staff areas under a deployment; elsewhere they are any organiser."""
+    if column != OTHER_STAFF:
+        return expected[column]
+    if OTHER_STAFF in expected:
+        return expected[OTHER_STAFF]
+    if "{slug}" in path and endpoint.startswith(STAFF_AREAS):
+        return 403
+    return expected[ORG]
 
 
 def load():

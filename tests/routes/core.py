@@ -1,5 +1,5 @@
 """Routes of the foundation: public pages, auth, the role areas, the basic API."""
-from . import ADM, AUD, VOL, api_token, everyone, only, staff_read, staff_write
+from . import ADM, AUD, ORG, VOL, api_token, everyone, only, staff_read, staff_write
 
 ROUTES = {
     "static": ("GET", "/static/css/app.css", everyone(200)),
@@ -13,6 +13,7 @@ ROUTES = {
     # A made-up token: everyone gets the same "this link cannot be used" page.
     "auth.reset_password": ("GET", "/reset/not-a-token", everyone(400)),
     "auth.accept_invitation": ("GET", "/invitation/not-a-token", everyone(400)),
+    "auth.confirm_email": ("GET", "/confirm/not-a-token", everyone(400)),
     "volunteer.home": ("GET", "/me/", only(VOL)),
     "organiser.dashboard": ("GET", "/organiser/", staff_read()),
     # Pages that are one form: a read-only auditor gets 403 instead of a form that fails.
@@ -30,6 +31,20 @@ ROUTES = {
     "admin.confirm_disable": ("GET", "/admin/users/{user_id}/disable", only(ADM)),
     "admin.enable": ("POST", "/admin/users/{user_id}/enable", only(ADM, ok=302)),
     "admin.disable": ("POST", "/admin/users/{user_id}/disable", only(ADM, ok=302)),
+    "admin.deployment_staff_index": ("GET", "/admin/deployments", only(ADM)),
+    "admin.deployment_staff": ("GET", "/admin/deployments/{slug}/staff", only(ADM)),
+    # the matrix's user is not on the staff: the admin is told so, back on the page
+    "admin.remove_staff": ("POST", "/admin/deployments/{slug}/staff/{user_id}/remove",
+                           only(ADM, ok=302)),
+    # everyone's own account page: their sessions and tokens
+    "account.index": ("GET", "/account/", only(VOL, ORG, AUD, ADM)),
+    # the matrix posts no name: the form comes back with its error
+    "account.new_token": ("POST", "/account/tokens", only(VOL, ORG, AUD, ADM, ok=422)),
+    # someone else's (no such) token: not found, never a change
+    "account.revoke_token": ("POST", "/account/tokens/999999/revoke",
+                             only(VOL, ORG, AUD, ADM, ok=404)),
+    "account.sign_out_everywhere": ("POST", "/account/sign-out-everywhere",
+                                    only(VOL, ORG, AUD, ADM, ok=302)),
     "api.me": ("GET", "/api/v1/me", api_token()),
     "api.deployment": ("GET", "/api/v1/deployments/{slug}", everyone(200)),
 }
