@@ -33,7 +33,7 @@ from ..models.types import utcnow
 from . import audit, bookkeeping
 from .errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 
-TOKEN_PREFIX = "tl_"
+TOKEN_PREFIX = "tl_"  # nosec B105 - the visible prefix of API tokens, not a secret
 #: scope → what it lets a token do (shown on the tokens page).
 SCOPES = {"claims": "claim, withdraw and accept spots as a volunteer, and read your claim",
           "claims:read": "only read your claim",
