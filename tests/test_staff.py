@@ -146,6 +146,9 @@ def test_an_admin_adds_and_removes_staff_on_the_admin_page(app, client, login_as
     with app.app_context():
         theirs = db.session.get(Deployment, two["theirs"])
         assert staff.is_member(db.session, theirs, db.session.get(User, olu_id))
+    listed = client.get("/admin/deployments").get_data(as_text=True)
+    row = listed[listed.index("/admin/deployments/theirs/staff"):]
+    assert "Olu" in row[:row.index("</tr>")], "the listing names each deployment's staff"
     # a volunteer is not a choice: a clear field error, nothing written
     with app.app_context():
         volunteer_id = db.session.scalar(select(User.id).where(User.email == "waiting@example.org"))
