@@ -13,8 +13,8 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from ..models import ACTIVE_SIGNUP_STATUSES, Deployment, Placement, Signup
-from . import audit, spots
-from .deployments import MAX_CAPACITY, set_capacity
+from . import audit
+from .deployments import MAX_CAPACITY, placement_stats, set_capacity
 from .errors import ValidationFailed
 from .validation import US_STATES
 
@@ -53,12 +53,11 @@ def _uses(session: Session, deployment: Deployment) -> dict[str, _Use]:
         .where(Placement.deployment_id == deployment.id)
         .group_by(Placement.state_code))
     uses = {code: _Use(count, 0, first, last) for code, count, first, last in rows}
-    for placement in deployment.placements:
-        held = spots.held_spots(session, placement.id)
-        if held:
-            old = uses.get(placement.state_code, _Use())
-            uses[placement.state_code] = _Use(old.signups, held, old.first_arrival,
-                                              old.last_departure)
+    for stats in placement_stats(session, deployment):  # every state's held spots, one query
+        if stats.held:
+            old = uses.get(stats.state_code, _Use())
+            uses[stats.state_code] = _Use(old.signups, stats.held, old.first_arrival,
+                                          old.last_departure)
     return uses
 
 

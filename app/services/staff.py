@@ -74,6 +74,18 @@ def members(session: Session, deployment: Deployment) -> list[User]:
         .order_by(User.full_name, User.email)))
 
 
+def members_by_deployment(session: Session, deployments) -> dict[int, list[User]]:
+    """{deployment id: its staff, by name} for several deployments, in one query."""
+    found: dict[int, list[User]] = {d.id: [] for d in deployments}
+    for deployment_id, user in session.execute(
+            select(StaffMembership.deployment_id, User)
+            .join(User, StaffMembership.user_id == User.id)
+            .where(StaffMembership.deployment_id.in_(list(found)))
+            .order_by(User.full_name, User.email)):
+        found[deployment_id].append(user)
+    return found
+
+
 def candidates(session: Session, deployment: Deployment) -> list[User]:
     """Active organisers not yet on the deployment's staff (the admin page's choices)."""
     taken = select(StaffMembership.user_id).where(

@@ -123,18 +123,25 @@ def enable(user_id: int):
 
 def _set_active(user_id: int, active: bool, done: str):
     user = accounts.get_user_by_id(db.session, user_id)
+    return _confirmed_change(lambda: accounts.set_active(db.session, user, active,
+                                                         actor=current_user),
+                             done.format(email=user.email), url_for("admin.users"))
+
+
+def _confirmed_change(act, done: str, back: str):
+    """Run ``act`` for a confirmation button's POST (one transaction), then go ``back``."""
     if not ConfirmForm().validate_on_submit():
         flash("The form expired; try again.", "error")
-        return redirect(url_for("admin.users"))
+        return redirect(back)
     try:
-        accounts.set_active(db.session, user, active, actor=current_user)
+        act()
     except DomainError as exc:
         db.session.rollback()
         flash(exc.message, "error")
     else:
         db.session.commit()
-        flash(done.format(email=user.email), "success")
-    return redirect(url_for("admin.users"))
+        flash(done, "success")
+    return redirect(back)
 
 
 # -- deployment staff ----------------------------------------------------------------------
@@ -142,7 +149,7 @@ def _set_active(user_id: int, active: bool, done: str):
 def deployment_staff_index():
     found = deployments.all_deployments(db.session)
     return render_template("admin/deployments.html", deployments=found,
-                           staff={d.id: staff.members(db.session, d) for d in found})
+                           staff=staff.members_by_deployment(db.session, found))
 
 
 def _staff_page(deployment, form, status=200):
@@ -174,15 +181,7 @@ def deployment_staff(slug: str):
 def remove_staff(slug: str, user_id: int):
     deployment = deployments.get_deployment(db.session, slug)
     user = accounts.get_user_by_id(db.session, user_id)
-    if not ConfirmForm().validate_on_submit():
-        flash("The form expired; try again.", "error")
-        return redirect(url_for("admin.deployment_staff", slug=slug))
-    try:
-        staff.remove_member(db.session, deployment, user, actor=current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
-        flash(f"{user.email} is no longer on the staff of {deployment.name}.", "success")
-    return redirect(url_for("admin.deployment_staff", slug=slug))
+    return _confirmed_change(
+        lambda: staff.remove_member(db.session, deployment, user, actor=current_user),
+        f"{user.email} is no longer on the staff of {deployment.name}.",
+        url_for("admin.deployment_staff", slug=slug))
